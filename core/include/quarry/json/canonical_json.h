@@ -1,0 +1,48 @@
+// Canonical JSON as stored in Lode JSONL files (storage-and-policies.md §4.8): keys sorted by
+// byte order at every level, compact, Go-compatible string escaping (<, >, & as \u003c..., U+2028/9
+// escaped, invalid UTF-8 -> \ufffd), shortest round-trip floats in Go/ES notation, msgpack bin as
+// standard base64, timestamp extension -1 as RFC 3339 UTC with up to 9 fraction digits.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "quarry/status.h"
+
+namespace quarry::json {
+
+// Appends `s` as a JSON string literal (with quotes).
+void AppendString(std::string_view s, std::string* out);
+
+// Appends a float64 in the canonical notation. Precondition: finite.
+void AppendDouble(double v, std::string* out);
+
+// Transcodes one msgpack value to canonical JSON. Fails on NaN/Infinity with
+// "non-finite number at <path>" where path is like "payload.data.price" (`path` is the prefix),
+// and on non-string map keys or unsupported extension types.
+Status AppendMsgpackAsJson(std::string_view msgpack, std::string_view path, std::string* out);
+
+// Builds one JSON object with keys emitted in sorted byte order, whatever the Add order.
+// Values are raw JSON text supplied by the caller.
+class ObjectBuilder {
+ public:
+  ObjectBuilder& AddRaw(std::string_view key, std::string value_json);
+  ObjectBuilder& AddString(std::string_view key, std::string_view value);
+  ObjectBuilder& AddInt(std::string_view key, int64_t value);
+  ObjectBuilder& AddUint(std::string_view key, uint64_t value);
+  ObjectBuilder& AddBool(std::string_view key, bool value);
+  // Appends the object to `out`.
+  void AppendTo(std::string* out) const;
+  std::string Build() const;
+
+ private:
+  std::vector<std::pair<std::string, std::string>> fields_;
+};
+
+// Standard base64 with padding.
+void AppendBase64(std::string_view bytes, std::string* out);
+
+}  // namespace quarry::json

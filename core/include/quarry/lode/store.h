@@ -1,0 +1,44 @@
+// Object store abstraction under the Lode writer: a filesystem tree, S3, or memory (tests).
+//
+// Paths are store-relative, '/'-separated, never empty, absolute or escaping the root.
+// Thread-safe: one Store may be shared by every run of a process.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "quarry/status.h"
+
+namespace quarry::lode {
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Exclusive create. An existing path -> AlreadyExists("... path already exists").
+  virtual Status Put(std::string_view path, std::string_view data) = 0;
+  // NotFound when absent.
+  virtual StatusOr<std::string> Get(std::string_view path) = 0;
+  virtual StatusOr<bool> Exists(std::string_view path) = 0;
+  // Every key under `prefix` (a directory-like prefix ending in '/'), sorted, store-relative.
+  virtual StatusOr<std::vector<std::string>> List(std::string_view prefix) = 0;
+  virtual Status Delete(std::string_view path) = 0;
+  // Replaces the content of `path` iff it currently equals `expected` ("" = must be absent).
+  // A mismatch -> FailedPrecondition("snapshot conflict: another writer committed").
+  virtual Status CompareAndSwap(std::string_view path, std::string_view expected,
+                                std::string_view replacement) = 0;
+
+  // "fs", "s3" or "mem": the storage_backend metrics dimension.
+  virtual std::string_view Backend() const = 0;
+  // Identifies the root (e.g. the absolute directory); writers of one process that share a
+  // root and dataset share one committer.
+  virtual std::string RootId() const = 0;
+};
+
+// `root` must be an existing directory.
+StatusOr<std::shared_ptr<Store>> OpenFsStore(const std::string& root);
+std::shared_ptr<Store> NewMemStore();
+
+}  // namespace quarry::lode

@@ -1,0 +1,19 @@
+// Where a policy writes: batches of events and batches of chunks, in ingest order.
+#pragma once
+
+#include <span>
+
+#include "quarry/event.h"
+#include "quarry/status.h"
+
+namespace quarry {
+
+// Thread-compatible: one policy calls it from one flush at a time.
+class BatchSink {
+ public:
+  virtual ~BatchSink() = default;
+  virtual Status WriteEvents(std::span<const Event> events) = 0;
+  virtual Status WriteChunks(std::span<const Chunk> chunks) = 0;
+};
+
+}  // namespace quarry

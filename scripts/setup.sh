@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Installs everything Quarry needs on a fresh Debian 12 machine and builds it.
+# Idempotent: packages already present are skipped, builds are incremental.
+#   scripts/setup.sh            # system packages + npm packages + build
+#   QUARRY_BUILD_TYPE=Debug QUARRY_SANITIZE=ON scripts/setup.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+APT_PACKAGES=(
+  build-essential cmake ninja-build pkg-config clang-format
+  libmsgpack-cxx-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  libcurl4-openssl-dev libhiredis-dev libsqlite3-dev libssl-dev
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  libgtest-dev libgmock-dev libbenchmark-dev
+  chromium redis-server procps nodejs npm python3
+)
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+# node/npm/python3 may come from outside apt on some images; only install what is truly absent.
+filtered=()
+for p in "${missing[@]}"; do
+  case "$p" in
+    nodejs) command -v node >/dev/null || filtered+=("$p") ;;
+    npm) command -v npm >/dev/null || filtered+=("$p") ;;
+    python3) command -v python3 >/dev/null || filtered+=("$p") ;;
+    *) filtered+=("$p") ;;
+  esac
+done
+if ((${#filtered[@]})); then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  log "installing apt packages: ${filtered[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${filtered[@]}" >/dev/null
+else
+  log "apt packages present"
+fi
+
+# Python test dependencies (pytest for the end-to-end suite).
+python3 -c 'import pytest' 2>/dev/null || { log "installing pytest"; python3 -m pip install -q 'pytest>=7,<9'; }
+
+# Node packages for the SDK and the executor (lockfiles pinned; npm ci only when they changed).
+for pkg in sdk executor; do
+  stamp="$ROOT/$pkg/node_modules/.quarry-lock-stamp"
+  if [ ! -f "$stamp" ] || ! cmp -s "$ROOT/$pkg/package-lock.json" "$stamp"; then
+    log "npm ci in $pkg/"
+    (cd "$ROOT/$pkg" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$ROOT/$pkg/package-lock.json" "$stamp"
+  fi
+done
+log "building sdk and executor"
+(cd "$ROOT/sdk" && npm run --silent build)
+(cd "$ROOT/executor" && npm run --silent build)
+
+# C++ build.
+BUILD_DIR=${QUARRY_BUILD_DIR:-$ROOT/build}
+BUILD_TYPE=${QUARRY_BUILD_TYPE:-RelWithDebInfo}
+SANITIZE=${QUARRY_SANITIZE:-OFF}
+if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+  cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DQUARRY_SANITIZE="$SANITIZE" >/dev/null
+fi
+log "building C++ in $BUILD_DIR"
+cmake --build "$BUILD_DIR" -- -j"$(nproc)"
+log "done"
