@@ -1,0 +1,1 @@
+#include "quarry/lode/run_writer.h"
