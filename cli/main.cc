@@ -1,6 +1,69 @@
-#include <cstdio>
+// quarry: the Quarry extraction runtime CLI.
+#include <unistd.h>
 
-int main() {
-  std::puts("quarry");
-  return 0;
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "quarry/ipc/frame_format.h"
+#include "quarry/log.h"
+#include "quarry/version.h"
+#include "run_command.h"
+
+namespace {
+
+std::string VersionLine() {
+  return "quarry version " + std::string(quarry::ProductVersion()) +
+         " (commit: " + std::string(quarry::GitCommit()) + ")";
+}
+
+void AddVersionCommand(CLI::App* app) {
+  CLI::App* cmd = app->add_subcommand("version", "Print version information");
+  cmd->callback([] {
+    nlohmann::ordered_json j{{"version", quarry::ProductVersion()},
+                             {"commit", quarry::GitCommit()},
+                             {"contract_version", quarry::ipc::kContractVersion}};
+    if (::isatty(STDOUT_FILENO)) {
+      std::printf("version:          %s\ncommit:           %s\ncontract_version: %s\n",
+                  std::string(quarry::ProductVersion()).c_str(),
+                  std::string(quarry::GitCommit()).c_str(),
+                  std::string(quarry::ipc::kContractVersion).c_str());
+    } else {
+      std::printf("%s\n", j.dump(2).c_str());
+    }
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  quarry::log::InitFromEnv();
+  CLI::App app{"Quarry extraction runtime CLI", "quarry"};
+  app.set_version_flag("-v,--version", VersionLine());
+  app.require_subcommand(0, 1);
+  int exit_code = 0;
+  quarry::cli::AddRunCommand(&app, &exit_code);
+  AddVersionCommand(&app);
+
+  if (argc <= 1) {
+    std::printf("%s", app.help().c_str());
+    return 0;
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    std::printf("%s\n", VersionLine().c_str());
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    // Usage errors: one line. `run` exits 2 for every pre-execution failure (D11.21).
+    std::fprintf(stderr, "Error: %s\n", e.what());
+    bool in_run = false;
+    for (int i = 1; i < argc; ++i) in_run |= std::string_view(argv[i]) == "run";
+    return in_run ? 2 : 1;
+  }
+  return exit_code;
 }

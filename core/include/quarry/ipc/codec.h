@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,11 +41,20 @@ class FrameReader {
   uint64_t frames_read() const { return frames_read_; }
 
  private:
-  std::string buf_;     // unread bytes start at pos_
-  size_t pos_ = 0;
-  std::optional<uint32_t> pending_len_;  // prefix already parsed, payload incomplete
-  std::shared_ptr<std::string> pending_; // payload being filled directly when large
+  // Unread stream bytes are buf_[begin_, end_). A plain array rather than a std::string so that
+  // making room for a read(2) does not zero-fill it first.
+  std::unique_ptr<char[]> buf_;
+  size_t cap_ = 0;
+  size_t begin_ = 0;
+  size_t end_ = 0;
+  std::optional<uint32_t> pending_len_;   // prefix already parsed, payload incomplete
+  std::shared_ptr<std::string> pending_;  // a large payload being filled in place
+  size_t pending_filled_ = 0;             // bytes of pending_ already received
+  Status error_;                          // sticky: the stream is unusable after it
   uint64_t frames_read_ = 0;
+
+  void MakeRoom(size_t n);
+  void Append(const char* data, size_t n);
 };
 
 // A decoded frame. Events, chunks and file writes keep `payload` alive through their FrameBytes.

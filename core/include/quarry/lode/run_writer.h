@@ -6,7 +6,9 @@
 // never two writes in flight. Different RunWriters may be used from different threads.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -53,9 +55,22 @@ struct SidecarRef {
   uint64_t size = 0;
 };
 
+// Knobs with production defaults; tests pin the clock and shorten the waits.
+struct WriterOptions {
+  // Wall clock in Unix nanoseconds: snapshot ids and manifest `created_at`. Empty = the system
+  // clock. With coalescing, the first queued write's clock serves the whole snapshot.
+  std::function<int64_t()> now_unix_ns;
+  // How long pointer conflicts and failed manifest puts are retried from the first commit
+  // attempt (§4.7).
+  std::chrono::milliseconds commit_deadline{60000};
+  // A pointer naming a snapshot without a manifest is usually another process between its CAS
+  // and its manifest put; it counts as stale (scan fallback, §4.7) only after this long.
+  std::chrono::milliseconds stale_pointer_grace{1000};
+};
+
 class RunWriter : public BatchSink {
  public:
-  RunWriter(std::shared_ptr<Store> store, RunDescriptor run);
+  RunWriter(std::shared_ptr<Store> store, RunDescriptor run, WriterOptions options = {});
   ~RunWriter() override;
 
   // Events are stored as `event` records, `artifact` events as `artifact_event` records. Fails
@@ -63,6 +78,9 @@ class RunWriter : public BatchSink {
   // field path; a line over 10 MiB -> "event seq <n> (<type>) encodes to <N> bytes; stored lines
   // are limited to 10485760 bytes") or when an artifact commit has no prior chunk write (§4.10).
   Status WriteEvents(std::span<const Event> events) override;
+  // The encoding checks of WriteEvents for one event, without writing: lets a policy that holds
+  // events until later refuse an unstorable one when it is ingested (§4.8).
+  Status CheckEvent(const Event& event) const;
   // Chunks are stored as `artifact_chunk` records, split into pieces of <= 6 MiB (§4.9).
   Status WriteChunks(std::span<const Chunk> chunks) override;
   // Sidecar file + .meta.json, exclusive create (§4.12); queues its reference for the next

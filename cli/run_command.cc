@@ -1,0 +1,262 @@
+#include "run_command.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "executor_locator.h"
+#include "job_payload.h"
+#include "progress_line.h"
+#include "quarry/duration.h"
+#include "quarry/lode/store.h"
+#include "quarry/log.h"
+#include "quarry/redact.h"
+#include "quarry/run/orchestrator.h"
+#include "quarry/run/report.h"
+#include "quarry/run/validate_script.h"
+#include "run_summary.h"
+#include "signals.h"
+
+namespace quarry::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+struct RunFlags {
+  std::string script, run_id, job_id, parent_run_id, job, job_json, executor;
+  std::string browser_ws_endpoint, report, source, category = "default";
+  std::string policy = "strict", flush_mode = "at_least_once";
+  int64_t buffer_events = 0, buffer_bytes = 0, flush_count = 0;
+  std::string flush_interval = "0";
+  std::string storage_dataset = "quarry", storage_backend, storage_path;
+  std::string resolve_from, timeout = "0";
+  int64_t attempt = 1;
+  bool quiet = false, dry_run = false;
+
+  CLI::App* cmd = nullptr;
+  bool Set(const char* name) const { return cmd->count(name) > 0; }
+};
+
+// Every failure before the executor starts: one line, exit 2 (D11.21).
+struct PreRunError {
+  std::string message;
+};
+
+[[noreturn]] void Fail(const std::string& message) { throw PreRunError{message}; }
+
+template <typename T>
+T OrFail(StatusOr<T> v) {
+  if (!v.ok()) Fail(v.status().message());
+  return std::move(v).value();
+}
+
+int DryRun(const RunFlags& f, const std::string& executor, const std::string& resolve_from);
+
+int Execute(RunFlags& f) {
+  if (f.script.empty()) Fail("--script is required");
+  if (f.run_id.empty()) Fail("--run-id is required");
+  if (!f.Set("--browser-ws-endpoint")) {
+    if (const char* env = std::getenv("QUARRY_BROWSER_ENDPOINT"); env && *env) {
+      f.browser_ws_endpoint = env;
+    }
+  }
+  if (!f.dry_run && f.source.empty()) {
+    Fail("--source is required (provide via CLI flag or config file)");
+  }
+  Duration timeout = OrFail(ParseDuration(f.timeout));
+  if (timeout.count() < 0) Fail("--timeout must not be negative");
+
+  std::string resolve_from;
+  if (!f.resolve_from.empty()) {
+    std::error_code ec;
+    fs::path p = fs::absolute(f.resolve_from, ec);
+    auto st = fs::status(p, ec);
+    if (ec && ec != std::errc::no_such_file_or_directory) {
+      Fail("--resolve-from " + f.resolve_from + ": cannot access: " + ec.message());
+    }
+    if (!fs::exists(st)) Fail("--resolve-from " + f.resolve_from + ": directory does not exist");
+    if (!fs::is_directory(st)) Fail("--resolve-from " + f.resolve_from + ": not a directory");
+    resolve_from = p.lexically_normal().string();
+  }
+
+  if (f.dry_run) {
+    std::string executor = OrFail(LocateExecutor(f.executor));
+    return DryRun(f, executor, resolve_from);
+  }
+
+  policy::PolicyConfig pc;
+  pc.name = f.policy;
+  pc.flush_mode = f.flush_mode;
+  pc.buffer_events = f.buffer_events;
+  pc.buffer_bytes = f.buffer_bytes;
+  pc.flush_count = f.flush_count;
+  pc.flush_interval = OrFail(ParseDuration(f.flush_interval));
+  std::vector<std::string> warnings;
+  if (Status s = policy::ValidatePolicyConfig(pc, &warnings); !s.ok()) Fail(s.message());
+  for (const auto& w : warnings) log::Warning(w);
+
+  std::string job = OrFail(LoadJobPayload(f.job, f.Set("--job"), f.job_json, f.Set("--job-json")));
+
+  if (f.storage_backend.empty()) Fail("--storage-backend is required (fs)");
+  if (f.storage_path.empty()) Fail("--storage-path is required");
+  if (f.storage_backend != "fs") {
+    Fail("unknown storage backend \"" + f.storage_backend + "\": this build supports fs");
+  }
+  if (f.storage_dataset.empty() || f.storage_dataset == "." || f.storage_dataset == ".." ||
+      f.storage_dataset.find('/') != std::string::npos) {
+    Fail("invalid --storage-dataset \"" + f.storage_dataset + "\": must be a single path segment");
+  }
+  {
+    std::error_code ec;
+    auto st = fs::status(f.storage_path, ec);
+    if (!fs::exists(st)) {
+      Fail("storage path " + f.storage_path + " does not exist (create it with: mkdir -p " +
+           f.storage_path + ")");
+    }
+    if (!fs::is_directory(st)) Fail("storage path " + f.storage_path + " is not a directory");
+  }
+
+  run::RunMeta meta;
+  meta.run_id = f.run_id;
+  meta.attempt = f.attempt;
+  if (!f.job_id.empty()) meta.job_id = f.job_id;
+  if (!f.parent_run_id.empty()) meta.parent_run_id = f.parent_run_id;
+  if (Status s = run::ValidateRunMeta(meta); !s.ok()) Fail(s.message());
+
+  std::string executor = OrFail(LocateExecutor(f.executor));
+  auto store = lode::OpenFsStore(fs::absolute(f.storage_path).lexically_normal().string());
+  if (!store.ok()) Fail("failed to create policy: " + store.status().message());
+
+  run::RunConfig config;
+  config.executor_path = executor;
+  config.script_path = f.script;
+  config.job_json = job;
+  config.meta = meta;
+  config.source = f.source;
+  config.category = f.category;
+  config.store = *store;
+  config.dataset = f.storage_dataset;
+  config.policy = pc;
+  config.browser_ws_endpoint = f.browser_ws_endpoint;
+  if (timeout.count() > 0) config.timeout = timeout;
+  config.resolve_from = resolve_from;
+
+  const bool progress_enabled = !f.quiet && ::isatty(STDERR_FILENO);
+  ProgressLine progress(progress_enabled);
+  config.observer.on_event = [&progress](const Event& ev) {
+    progress.OnEvent(ev.Type() == "artifact");
+  };
+  log::RunContext log_ctx{meta.run_id, meta.attempt, meta.job_id, meta.parent_run_id};
+  config.observer.on_stderr_line = [&log_ctx](std::string_view line) {
+    log::Write(log::Level::kDebug, line, &log_ctx, R"({"stream":"executor_stderr"})");
+  };
+
+  run::CancelToken cancel;
+  SignalCanceller signals(&cancel);
+  const auto wall_start = std::chrono::steady_clock::now();
+  run::RunOrchestrator orchestrator(std::move(config));
+  run::RunResult result = orchestrator.Execute(&cancel);
+  signals.EnterFinalization();  // the tree is gone; a second signal now exits 2 at once
+  progress.Stop();
+
+  const int exit_code = result.ExitCode();
+  if (Status s = orchestrator.PersistMetrics(result); !s.ok()) {
+    log::Warning("failed to persist the metrics record: " + s.message());
+  }
+  if (!f.report.empty()) {
+    std::string report = run::ReportJson(result, exit_code);
+    if (f.report == "-") {
+      std::fwrite(report.data(), 1, report.size(), stderr);
+    } else {
+      std::ofstream out(f.report, std::ios::binary | std::ios::trunc);
+      out << report;
+      out.close();
+      if (!out) {
+        log::Warning("failed to write report " + f.report);
+      } else {
+        ::chmod(f.report.c_str(), 0644);
+      }
+    }
+  }
+  if (!f.quiet) {
+    auto wall = std::chrono::steady_clock::now() - wall_start;
+    std::string summary = FormatRunSummary(result, pc, wall);
+    std::fwrite(summary.data(), 1, summary.size(), stdout);
+    std::fflush(stdout);
+  }
+  return exit_code;
+}
+
+int DryRun(const RunFlags& f, const std::string& executor, const std::string& resolve_from) {
+  std::fprintf(stderr, "Dry run\n  script:       %s\n  executor:     %s\n", f.script.c_str(),
+               executor.c_str());
+  if (!resolve_from.empty()) std::fprintf(stderr, "  resolve-from: %s\n", resolve_from.c_str());
+  StatusOr<run::ScriptValidation> v = run::ValidateScript(executor, f.script, resolve_from);
+  if (!v.ok()) {
+    std::fprintf(stderr, "  \u2717 %s\nFAIL: could not validate the script\n",
+                 v.status().message().c_str());
+    return 2;
+  }
+  if (!v->valid) {
+    std::fprintf(stderr, "  \u2717 %s\nFAIL: the script is invalid\n", v->error.c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "  \u2713 module loads\n  \u2713 default export is a function\n");
+  for (const auto& h : v->hooks) std::fprintf(stderr, "  \u2713 hook %s\n", h.c_str());
+  std::fprintf(stderr, "PASS: the script is valid\n");
+  return 0;
+}
+
+}  // namespace
+
+void AddRunCommand(CLI::App* app, int* exit_code) {
+  auto flags = std::make_shared<RunFlags>();
+  CLI::App* cmd = app->add_subcommand("run", "Execute an extraction script (the only command that runs work)");
+  flags->cmd = cmd;
+  RunFlags& f = *flags;
+  cmd->add_option("--script", f.script, "Path of the script to run (relative to the working directory)");
+  cmd->add_option("--run-id", f.run_id, "Run id (required)");
+  cmd->add_option("--attempt", f.attempt, "Attempt number (>= 1)");
+  cmd->add_option("--job-id", f.job_id, "Job id");
+  cmd->add_option("--parent-run-id", f.parent_run_id, "Previous attempt's run id (attempt > 1)");
+  cmd->add_option("--job", f.job, "Job payload as a JSON object");
+  cmd->add_option("--job-json", f.job_json, "Path of a file holding the job payload (JSON object)");
+  cmd->add_option("--executor", f.executor, "Executor path (default: the bundled executor)");
+  cmd->add_option("--browser-ws-endpoint", f.browser_ws_endpoint,
+                  "Connect to this browser instead of launching one (env QUARRY_BROWSER_ENDPOINT)");
+  cmd->add_flag("--quiet", f.quiet, "Print nothing on stdout");
+  cmd->add_flag("--dry-run", f.dry_run, "Validate the script only");
+  cmd->add_option("--report", f.report, "Write the JSON report to this path (- = stderr)");
+  cmd->add_option("--source", f.source, "Source partition value (required)");
+  cmd->add_option("--category", f.category, "Category partition value");
+  cmd->add_option("--policy", f.policy, "Ingestion policy: strict, buffered, streaming");
+  cmd->add_option("--flush-mode", f.flush_mode, "buffered: at_least_once, chunks_first, two_phase");
+  cmd->add_option("--buffer-events", f.buffer_events, "buffered: event limit");
+  cmd->add_option("--buffer-bytes", f.buffer_bytes, "buffered: byte limit");
+  cmd->add_option("--flush-count", f.flush_count, "streaming: flush every N events");
+  cmd->add_option("--flush-interval", f.flush_interval, "streaming: flush interval (e.g. 5s)");
+  cmd->add_option("--storage-dataset", f.storage_dataset, "Dataset id");
+  cmd->add_option("--storage-backend", f.storage_backend, "Storage backend: fs");
+  cmd->add_option("--storage-path", f.storage_path, "fs: an existing directory");
+  cmd->add_option("--resolve-from", f.resolve_from, "Fallback directory for the script's imports");
+  cmd->add_option("--timeout", f.timeout, "Whole-run time limit (e.g. 5m); 0 = none");
+  cmd->callback([flags, exit_code]() {
+    try {
+      *exit_code = Execute(*flags);
+    } catch (const PreRunError& e) {
+      std::fprintf(stderr, "Error: %s\n", e.message.c_str());
+      *exit_code = 2;
+    }
+  });
+}
+
+}  // namespace quarry::cli

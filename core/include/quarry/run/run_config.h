@@ -1,0 +1,72 @@
+// Everything one run needs, as plain data: built by the CLI from flags and config, or by the
+// Temporal activity from its input (O01: the runtime is usable as a library).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "quarry/duration.h"
+#include "quarry/lode/run_writer.h"
+#include "quarry/lode/store.h"
+#include "quarry/policy/policy.h"
+#include "quarry/status.h"
+
+namespace quarry::run {
+
+// Lineage of one attempt (executor-contract.md §9.3).
+struct RunMeta {
+  std::string run_id;
+  int64_t attempt = 1;
+  std::optional<std::string> job_id;
+  std::optional<std::string> parent_run_id;
+};
+
+// attempt == 1 has no parent; attempt > 1 must have one. Errors name the rule.
+Status ValidateRunMeta(const RunMeta& meta);
+
+struct ProxyEndpoint {
+  std::string protocol;  // http | https | socks5
+  std::string host;
+  int port = 0;
+  std::optional<std::string> username;
+  std::optional<std::string> password;
+};
+
+// Progress callbacks, called on the run's ingestion thread. All optional.
+struct RunObserver {
+  // After each accepted event (not after post-terminal ones).
+  std::function<void(const Event&)> on_event;
+  // After each executor stderr line is retained (without the LF).
+  std::function<void(std::string_view)> on_stderr_line;
+};
+
+struct RunConfig {
+  std::string executor_path;  // resolved, existing file
+  std::string script_path;    // passed to the executor as given
+  std::string job_json = "{}";  // the job payload as JSON text
+  RunMeta meta;
+
+  std::string source;
+  std::string category = "default";
+
+  std::shared_ptr<lode::Store> store;
+  std::string dataset = "quarry";
+  policy::PolicyConfig policy;
+
+  std::optional<ProxyEndpoint> proxy;
+  std::string browser_ws_endpoint;
+  std::optional<Duration> timeout;  // whole-run limit (D8)
+  std::string resolve_from;         // absolute directory, or empty
+  std::optional<lode::FanoutLink> fanout;
+  // Extra environment for the executor, on top of the inherited one.
+  std::vector<std::pair<std::string, std::string>> env;
+
+  RunObserver observer;
+};
+
+}  // namespace quarry::run

@@ -1,0 +1,175 @@
+#include "quarry/run/report.h"
+
+#include <nlohmann/json.hpp>
+
+#include "quarry/json/canonical_json.h"
+
+namespace quarry::run {
+namespace {
+
+using ordered_json = nlohmann::ordered_json;
+
+ordered_json TriggersJson(const policy::FlushTriggers& t) {
+  return ordered_json{{"count", t.count},
+                      {"interval", t.interval},
+                      {"termination", t.termination},
+                      {"capacity", t.capacity}};
+}
+
+ordered_json MetricsJson(const RunMetrics& m) {
+  ordered_json j;
+  j["runs_started_total"] = m.runs_started_total;
+  j["runs_completed_total"] = m.runs_completed_total;
+  j["runs_failed_total"] = m.runs_failed_total;
+  j["runs_crashed_total"] = m.runs_crashed_total;
+  j["events_received_total"] = m.events_received_total;
+  j["events_persisted_total"] = m.events_persisted_total;
+  j["events_dropped_total"] = m.events_dropped_total;
+  if (!m.dropped_by_type.empty()) j["dropped_by_type"] = m.dropped_by_type;
+  if (m.flush_triggers) j["flush_triggers"] = TriggersJson(*m.flush_triggers);
+  j["executor_launch_success_total"] = m.executor_launch_success_total;
+  j["executor_launch_failure_total"] = m.executor_launch_failure_total;
+  j["executor_crash_total"] = m.executor_crash_total;
+  j["ipc_decode_errors_total"] = m.ipc_decode_errors_total;
+  j["lode_write_success_total"] = m.lode_write_success_total;
+  j["lode_write_failure_total"] = m.lode_write_failure_total;
+  j["lode_write_retry_total"] = m.lode_write_retry_total;
+  j["policy"] = m.policy;
+  j["executor"] = m.executor;
+  j["storage_backend"] = m.storage_backend;
+  j["run_id"] = m.run_id;
+  if (m.job_id && !m.job_id->empty()) j["job_id"] = *m.job_id;
+  return j;
+}
+
+}  // namespace
+
+std::string MetricsRecordJson(const RunResult& r, const lode::RunDescriptor& run,
+                              const std::string& ts) {
+  const RunMetrics& m = r.metrics;
+  json::ObjectBuilder b;
+  b.AddString("record_kind", "metrics").AddString("event_type", "metrics").AddString("ts", ts);
+  b.AddUint("runs_started_total", m.runs_started_total)
+      .AddUint("runs_completed_total", m.runs_completed_total)
+      .AddUint("runs_failed_total", m.runs_failed_total)
+      .AddUint("runs_crashed_total", m.runs_crashed_total)
+      .AddUint("events_received_total", m.events_received_total)
+      .AddUint("events_persisted_total", m.events_persisted_total)
+      .AddUint("events_dropped_total", m.events_dropped_total)
+      .AddUint("executor_launch_success_total", m.executor_launch_success_total)
+      .AddUint("executor_launch_failure_total", m.executor_launch_failure_total)
+      .AddUint("executor_crash_total", m.executor_crash_total)
+      .AddUint("ipc_decode_errors_total", m.ipc_decode_errors_total)
+      .AddUint("lode_write_success_total", m.lode_write_success_total)
+      .AddUint("lode_write_failure_total", m.lode_write_failure_total)
+      .AddUint("lode_write_retry_total", m.lode_write_retry_total);
+  if (!m.dropped_by_type.empty()) {
+    json::ObjectBuilder dropped;
+    for (const auto& [type, n] : m.dropped_by_type) dropped.AddUint(type, n);
+    b.AddRaw("dropped_by_type", dropped.Build());
+  }
+  if (m.flush_triggers) {
+    json::ObjectBuilder t;
+    t.AddUint("count", m.flush_triggers->count)
+        .AddUint("interval", m.flush_triggers->interval)
+        .AddUint("termination", m.flush_triggers->termination)
+        .AddUint("capacity", m.flush_triggers->capacity);
+    b.AddRaw("flush_triggers", t.Build());
+  }
+  b.AddString("policy", m.policy)
+      .AddString("executor", m.executor)
+      .AddString("storage_backend", m.storage_backend)
+      .AddString("run_id", m.run_id);
+  if (m.job_id && !m.job_id->empty()) b.AddString("job_id", *m.job_id);
+  b.AddString("source", run.source).AddString("category", run.category).AddString("day", run.day);
+  b.AddString("outcome", OutcomeName(r.outcome)).AddString("outcome_message", r.message);
+  if (run.fanout) {
+    b.AddString("enqueued_by_run_id", run.fanout->enqueued_by_run_id)
+        .AddString("enqueued_by_event_id", run.fanout->enqueued_by_event_id)
+        .AddInt("fanout_depth", run.fanout->depth);
+  }
+  return b.Build();
+}
+
+std::string ReportJson(const RunResult& r, int exit_code) {
+  ordered_json j;
+  j["run_id"] = r.meta.run_id;
+  if (r.meta.job_id && !r.meta.job_id->empty()) j["job_id"] = *r.meta.job_id;
+  j["attempt"] = r.meta.attempt;
+  j["outcome"] = OutcomeName(r.outcome);
+  j["message"] = r.message;
+  j["exit_code"] = exit_code;
+  j["duration_ms"] = r.duration_ms;
+  j["event_count"] = r.event_count;
+  ordered_json policy;
+  policy["name"] = r.policy_name;
+  policy["events_received"] = r.policy_stats.total_events;
+  policy["events_persisted"] = r.policy_stats.events_persisted;
+  policy["events_dropped"] = r.policy_stats.events_dropped;
+  if (r.policy_stats.flush_triggers) {
+    policy["flush_triggers"] = TriggersJson(*r.policy_stats.flush_triggers);
+  }
+  j["policy"] = policy;
+  j["artifacts"] = ordered_json{{"total", r.artifacts.total},
+                                {"committed", r.artifacts.committed},
+                                {"orphaned", r.artifacts.orphaned},
+                                {"chunks", r.artifacts.chunks},
+                                {"bytes", r.artifacts.bytes}};
+  j["metrics"] = MetricsJson(r.metrics);
+  if (r.terminal_summary_json) {
+    auto parsed = ordered_json::parse(*r.terminal_summary_json, nullptr, false);
+    j["terminal_summary"] = parsed.is_discarded() ? ordered_json::object() : parsed;
+  }
+  if (r.proxy_used) {
+    ordered_json p{{"protocol", r.proxy_used->protocol},
+                   {"host", r.proxy_used->host},
+                   {"port", r.proxy_used->port}};
+    if (r.proxy_used->username) p["username"] = *r.proxy_used->username;
+    j["proxy_used"] = p;
+  }
+  if (!r.stderr_text.empty()) j["stderr"] = r.stderr_text;
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+std::string MetricsSummaryText(const RunMetrics& m) {
+  std::vector<std::pair<std::string, std::string>> rows = {
+      {"runs_started_total", std::to_string(m.runs_started_total)},
+      {"runs_completed_total", std::to_string(m.runs_completed_total)},
+      {"runs_failed_total", std::to_string(m.runs_failed_total)},
+      {"runs_crashed_total", std::to_string(m.runs_crashed_total)},
+      {"events_received_total", std::to_string(m.events_received_total)},
+      {"events_persisted_total", std::to_string(m.events_persisted_total)},
+      {"events_dropped_total", std::to_string(m.events_dropped_total)},
+  };
+  for (const auto& [type, n] : m.dropped_by_type) {
+    rows.emplace_back("events_dropped{type=" + type + "}", std::to_string(n));
+  }
+  if (m.flush_triggers) {
+    rows.emplace_back("flush_triggers{trigger=count}", std::to_string(m.flush_triggers->count));
+    rows.emplace_back("flush_triggers{trigger=interval}",
+                      std::to_string(m.flush_triggers->interval));
+    rows.emplace_back("flush_triggers{trigger=termination}",
+                      std::to_string(m.flush_triggers->termination));
+    rows.emplace_back("flush_triggers{trigger=capacity}",
+                      std::to_string(m.flush_triggers->capacity));
+  }
+  rows.insert(rows.end(),
+              {{"executor_launch_success_total", std::to_string(m.executor_launch_success_total)},
+               {"executor_launch_failure_total", std::to_string(m.executor_launch_failure_total)},
+               {"executor_crash_total", std::to_string(m.executor_crash_total)},
+               {"ipc_decode_errors_total", std::to_string(m.ipc_decode_errors_total)},
+               {"lode_write_success_total", std::to_string(m.lode_write_success_total)},
+               {"lode_write_failure_total", std::to_string(m.lode_write_failure_total)},
+               {"lode_write_retry_total", std::to_string(m.lode_write_retry_total)}});
+  size_t width = 0;
+  for (const auto& [k, v] : rows) width = std::max(width, k.size());
+  std::string out;
+  for (const auto& [k, v] : rows) {
+    out += "  " + k + ":" + std::string(width - k.size() + 1, ' ') + v + "\n";
+  }
+  out += "  policy=" + m.policy + " executor=" + m.executor + " storage_backend=" +
+         m.storage_backend + "\n";
+  return out;
+}
+
+}  // namespace quarry::run

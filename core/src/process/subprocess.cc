@@ -1,0 +1,308 @@
+#include "process/subprocess.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+namespace quarry::process {
+namespace {
+
+std::string ErrnoText(int err) { return std::strerror(err); }
+
+void CloseFd(int* fd) {
+  if (*fd >= 0) {
+    ::close(*fd);
+    *fd = -1;
+  }
+}
+
+ExitStatus FromWaitStatus(int status) {
+  ExitStatus s;
+  if (WIFSIGNALED(status)) {
+    s.signalled = true;
+    s.signal = WTERMSIG(status);
+  } else {
+    s.code = WEXITSTATUS(status);
+  }
+  return s;
+}
+
+// Reads a whole small /proc file; empty on any error (the process may vanish mid-scan).
+std::string ReadProcFile(const std::string& path) {
+  std::string out;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+struct ProcInfo {
+  char state = '?';
+  pid_t ppid = 0;
+  pid_t pgid = 0;
+};
+
+std::optional<ProcInfo> ReadStat(pid_t pid) {
+  std::string stat = ReadProcFile("/proc/" + std::to_string(pid) + "/stat");
+  // The command name is parenthesised and may contain spaces; fields follow the last ')'.
+  size_t close = stat.rfind(')');
+  if (close == std::string::npos || close + 2 >= stat.size()) return std::nullopt;
+  ProcInfo info;
+  int ppid = 0, pgid = 0;
+  if (std::sscanf(stat.c_str() + close + 2, "%c %d %d", &info.state, &ppid, &pgid) != 3) {
+    return std::nullopt;
+  }
+  info.ppid = ppid;
+  info.pgid = pgid;
+  return info;
+}
+
+bool EnvironHasToken(pid_t pid, const std::string& needle) {
+  std::string env = ReadProcFile("/proc/" + std::to_string(pid) + "/environ");
+  size_t start = 0;
+  while (start < env.size()) {
+    size_t end = env.find('\0', start);
+    if (end == std::string::npos) end = env.size();
+    if (env.compare(start, end - start, needle) == 0) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+template <typename Fn>
+void ForEachPid(Fn&& fn) {
+  DIR* dir = ::opendir("/proc");
+  if (dir == nullptr) return;
+  while (dirent* ent = ::readdir(dir)) {
+    char* end = nullptr;
+    long v = std::strtol(ent->d_name, &end, 10);
+    if (end == ent->d_name || *end != '\0' || v <= 0) continue;
+    fn(static_cast<pid_t>(v));
+  }
+  ::closedir(dir);
+}
+
+// Executors currently owned by a Subprocess. Sweeps reap zombie children of ours that are NOT in
+// here: those are orphans of some run's tree; registered pids are reaped by their owner, which
+// needs the exit status (several runs may be supervised at once in the Temporal worker).
+std::mutex g_supervised_mu;
+std::set<pid_t> g_supervised;
+
+void Register(pid_t pid) {
+  std::lock_guard<std::mutex> lock(g_supervised_mu);
+  g_supervised.insert(pid);
+}
+void Unregister(pid_t pid) {
+  std::lock_guard<std::mutex> lock(g_supervised_mu);
+  g_supervised.erase(pid);
+}
+bool Supervised(pid_t pid) {
+  std::lock_guard<std::mutex> lock(g_supervised_mu);
+  return g_supervised.count(pid) > 0;
+}
+
+}  // namespace
+
+std::string ExitStatus::ToString() const {
+  if (!signalled) return "exited with code " + std::to_string(code);
+  const char* name = sigabbrev_np(signal);
+  return "killed by signal " + std::to_string(signal) + (name ? std::string(" (SIG") + name + ")" : "");
+}
+
+StatusOr<Subprocess> Subprocess::Spawn(const SpawnOptions& options) {
+  if (options.argv.empty()) return InvalidArgumentError("spawn: empty argv");
+  int in[2], out[2], err[2];
+  if (::pipe2(in, O_CLOEXEC) != 0) return IOError("pipe: " + ErrnoText(errno));
+  if (::pipe2(out, O_CLOEXEC) != 0) {
+    ::close(in[0]), ::close(in[1]);
+    return IOError("pipe: " + ErrnoText(errno));
+  }
+  if (::pipe2(err, O_CLOEXEC) != 0) {
+    ::close(in[0]), ::close(in[1]), ::close(out[0]), ::close(out[1]);
+    return IOError("pipe: " + ErrnoText(errno));
+  }
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
+
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  // The caller may block signals (e.g. for signalfd) or ignore SIGPIPE; the child must start
+  // with a clean mask and default dispositions, or Node would inherit them.
+  sigset_t empty, defaults;
+  sigemptyset(&empty);
+  sigemptyset(&defaults);
+  for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD}) sigaddset(&defaults, sig);
+  posix_spawnattr_setsigmask(&attr, &empty);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                      POSIX_SPAWN_SETSIGDEF);
+
+  std::vector<char*> argv, envp;
+  for (const auto& a : options.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : options.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+
+  pid_t pid = -1;
+  int rc = ::posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  ::close(in[0]);
+  ::close(out[1]);
+  ::close(err[1]);
+  if (rc != 0) {
+    ::close(in[1]), ::close(out[0]), ::close(err[0]);
+    return IOError(options.argv[0] + ": " + ErrnoText(rc));
+  }
+  for (int fd : {in[1], out[0], err[0]}) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+
+  Register(pid);
+  Subprocess p;
+  p.pid_ = pid;
+  p.stdin_fd_ = in[1];
+  p.stdout_fd_ = out[0];
+  p.stderr_fd_ = err[0];
+  return p;
+}
+
+Subprocess::Subprocess(Subprocess&& o) noexcept
+    : pid_(o.pid_), stdin_fd_(o.stdin_fd_), stdout_fd_(o.stdout_fd_), stderr_fd_(o.stderr_fd_),
+      exit_(o.exit_) {
+  o.pid_ = -1;
+  o.stdin_fd_ = o.stdout_fd_ = o.stderr_fd_ = -1;
+}
+
+Subprocess& Subprocess::operator=(Subprocess&& o) noexcept {
+  if (this != &o) {
+    this->~Subprocess();
+    new (this) Subprocess(std::move(o));
+  }
+  return *this;
+}
+
+Subprocess::~Subprocess() {
+  if (pid_ > 0 && !exit_) {
+    KillGroup();
+    WaitFor(std::chrono::seconds(5));
+  }
+  CloseAll();
+}
+
+void Subprocess::CloseAll() {
+  CloseFd(&stdin_fd_);
+  CloseFd(&stdout_fd_);
+  CloseFd(&stderr_fd_);
+}
+
+void Subprocess::CloseStdin() { CloseFd(&stdin_fd_); }
+void Subprocess::CloseStdout() { CloseFd(&stdout_fd_); }
+void Subprocess::CloseStderr() { CloseFd(&stderr_fd_); }
+
+std::optional<ExitStatus> Subprocess::TryWait() {
+  if (exit_ || pid_ <= 0) return exit_;
+  int status = 0;
+  pid_t r;
+  do {
+    r = ::waitpid(pid_, &status, WNOHANG);
+  } while (r < 0 && errno == EINTR);
+  if (r == pid_) {
+    exit_ = FromWaitStatus(status);
+    Unregister(pid_);
+  }
+  return exit_;
+}
+
+std::optional<ExitStatus> Subprocess::WaitFor(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto step = std::chrono::milliseconds(1);
+  while (!TryWait()) {
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(step);
+    step = std::min(step * 2, std::chrono::milliseconds(20));
+  }
+  return exit_;
+}
+
+void Subprocess::KillGroup() {
+  if (pid_ > 0 && !exit_) ::kill(-pid_, SIGKILL);
+}
+
+void BecomeSubreaper() { ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
+
+std::vector<pid_t> FindRunProcesses(const std::string& token) {
+  std::vector<pid_t> found;
+  const std::string needle = std::string(kRunTokenEnv) + "=" + token;
+  const pid_t self = ::getpid();
+  ForEachPid([&](pid_t pid) {
+    if (pid == self) return;
+    auto info = ReadStat(pid);
+    if (!info || info->state == 'Z' || info->state == 'X') return;
+    if (EnvironHasToken(pid, needle)) found.push_back(pid);
+  });
+  return found;
+}
+
+int KillRunTree(const std::string& token, pid_t pgid, std::chrono::milliseconds deadline) {
+  const pid_t self = ::getpid();
+  const std::string needle = std::string(kRunTokenEnv) + "=" + token;
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  std::set<pid_t> signalled;
+  while (true) {
+    int live = 0;
+    ForEachPid([&](pid_t pid) {
+      if (pid == self) return;
+      auto info = ReadStat(pid);
+      if (!info) return;
+      bool ours = (pgid > 0 && info->pgid == pgid) || (!token.empty() && EnvironHasToken(pid, needle));
+      if (info->state == 'Z' || info->state == 'X') {
+        // A dead orphan re-parented to us (its environment is gone, so it cannot be matched by
+        // token): reap it unless a Subprocess owns it and needs its status.
+        if (info->ppid == self && !Supervised(pid)) ::waitpid(pid, nullptr, WNOHANG);
+        return;
+      }
+      if (!ours) return;
+      ::kill(pid, SIGKILL);
+      signalled.insert(pid);
+      ++live;
+    });
+    if (live == 0) break;
+    if (std::chrono::steady_clock::now() >= until) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  // Last pass: reap anything we signalled that became our zombie.
+  for (pid_t pid : signalled) {
+    auto info = ReadStat(pid);
+    if (info && info->ppid == self && !Supervised(pid)) ::waitpid(pid, nullptr, WNOHANG);
+  }
+  return static_cast<int>(signalled.size());
+}
+
+std::string NewRunToken() {
+  std::random_device rd;
+  std::uniform_int_distribution<uint64_t> dist;
+  char buf[33];
+  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(dist(rd)),
+                static_cast<unsigned long long>(dist(rd)));
+  return buf;
+}
+
+}  // namespace quarry::process

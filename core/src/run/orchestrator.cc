@@ -1,0 +1,500 @@
+#include "quarry/run/orchestrator.h"
+
+#include <curl/curl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "process/subprocess.h"
+#include "quarry/ipc/codec.h"
+#include "quarry/log.h"
+#include "quarry/redact.h"
+#include "quarry/run/report.h"
+#include "run/ingestor.h"
+#include "run/outcome.h"
+#include "run/run_request.h"
+#include "run/stderr_buffer.h"
+
+extern char** environ;
+
+namespace quarry::run {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr milliseconds kExitAfterEofTimeout{30'000};
+constexpr milliseconds kTreeKillDeadline{5'000};
+// When the executor has exited but something it started still holds stdout open.
+constexpr milliseconds kStdoutGraceAfterExit{5'000};
+constexpr long kProbeTimeoutMs = 2'000;
+
+// Counts policy writes for the lode_write_* metrics (per write call, not per record).
+class CountingSink final : public BatchSink {
+ public:
+  explicit CountingSink(lode::RunWriter* writer) : writer_(writer) {}
+  Status WriteEvents(std::span<const Event> events) override {
+    return Count(writer_->WriteEvents(events));
+  }
+  Status WriteChunks(std::span<const Chunk> chunks) override {
+    return Count(writer_->WriteChunks(chunks));
+  }
+  uint64_t successes() const { return ok_.load(); }
+  uint64_t failures() const { return failed_.load(); }
+
+ private:
+  Status Count(Status s) {
+    (s.ok() ? ok_ : failed_).fetch_add(1, std::memory_order_relaxed);
+    return s;
+  }
+  lode::RunWriter* writer_;
+  std::atomic<uint64_t> ok_{0}, failed_{0};
+};
+
+std::string FormatUtc(std::chrono::system_clock::time_point t, const char* fmt, bool millis) {
+  auto ms = std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, fmt, &tm);
+  std::string out = buf;
+  if (millis) {
+    char frac[8];
+    std::snprintf(frac, sizeof frac, ".%03lld", static_cast<long long>(ms % 1000));
+    out += frac;
+  }
+  return out;
+}
+
+std::vector<std::string> BuildEnvironment(const RunConfig& c, const std::string& token) {
+  std::vector<std::string> env;
+  std::string node_path;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view kv(*e);
+    if (kv.starts_with(std::string(process::kRunTokenEnv) + "=")) continue;
+    if (kv.starts_with("QUARRY_RESOLVE_FROM=")) continue;
+    if (kv.starts_with("NODE_PATH=")) {
+      node_path = std::string(kv.substr(10));
+      continue;
+    }
+    env.emplace_back(kv);
+  }
+  env.push_back(std::string(process::kRunTokenEnv) + "=" + token);
+  if (!c.resolve_from.empty()) {
+    env.push_back("QUARRY_RESOLVE_FROM=" + c.resolve_from);
+    // <dir> first, then the inherited entries without duplicates (§14.4).
+    std::string merged = c.resolve_from;
+    size_t start = 0;
+    while (start <= node_path.size() && !node_path.empty()) {
+      size_t end = node_path.find(':', start);
+      std::string part = node_path.substr(start, end == std::string::npos ? end : end - start);
+      if (!part.empty() && part != c.resolve_from &&
+          (":" + merged + ":").find(":" + part + ":") == std::string::npos) {
+        merged += ":" + part;
+      }
+      if (end == std::string::npos) break;
+      start = end + 1;
+    }
+    node_path = merged;
+  }
+  if (!node_path.empty()) env.push_back("NODE_PATH=" + node_path);
+  for (const auto& [k, v] : c.env) env.push_back(k + "=" + v);
+  return env;
+}
+
+// D7: GET http(s)://host:port/json/version with a 2 s timeout; HTTP 200 required.
+Status ProbeBrowserEndpoint(const std::string& endpoint) {
+  std::string_view ep = endpoint;
+  std::string scheme = "http";
+  if (ep.starts_with("wss://")) {
+    scheme = "https";
+    ep.remove_prefix(6);
+  } else if (ep.starts_with("ws://")) {
+    ep.remove_prefix(5);
+  } else if (size_t p = ep.find("://"); p != std::string_view::npos) {
+    ep.remove_prefix(p + 3);
+  }
+  std::string_view hostport = ep.substr(0, ep.find_first_of("/?#"));
+  if (size_t at = hostport.rfind('@'); at != std::string_view::npos) hostport.remove_prefix(at + 1);
+  std::string url = scheme + "://" + std::string(hostport) + "/json/version";
+  CURL* curl = curl_easy_init();
+  if (curl == nullptr) return InternalError("curl_easy_init failed");
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, kProbeTimeoutMs);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION,
+                   +[](char*, size_t size, size_t n, void*) -> size_t { return size * n; });
+  CURLcode rc = curl_easy_perform(curl);
+  long code = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+  curl_easy_cleanup(curl);
+  if (rc != CURLE_OK) return UnavailableError(curl_easy_strerror(rc));
+  if (code != 200) return UnavailableError("HTTP status " + std::to_string(code));
+  return Status::Ok();
+}
+
+}  // namespace
+
+CancelToken::CancelToken() : event_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+CancelToken::~CancelToken() {
+  if (event_fd_ >= 0) ::close(event_fd_);
+}
+
+void CancelToken::Cancel(const char* reason) {
+  const char* expected = nullptr;
+  reason_.compare_exchange_strong(expected, reason);
+  cancelled_.store(true);
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(event_fd_, &one, sizeof one);
+}
+
+class RunOrchestrator::Impl {
+ public:
+  explicit Impl(RunConfig config) : c_(std::move(config)) {}
+
+  RunResult Execute(CancelToken* cancel);
+  Status PersistMetrics(const RunResult& result);
+
+ private:
+  // Streams frames until EOF, a fatal error, cancellation or timeout. Returns the abnormal cause.
+  void Supervise(process::Subprocess* proc, const std::string& request, Ingestor* ingestor,
+                 CancelToken* cancel, Clock::time_point start, OutcomeInputs* in,
+                 IngestErrorKind* error_kind);
+  void DrainStderr(process::Subprocess* proc);
+
+  RunConfig c_;
+  log::RunContext log_ctx_;
+  lode::RunDescriptor desc_;
+  std::unique_ptr<lode::RunWriter> writer_;
+  StderrBuffer stderr_;
+  std::string metrics_ts_;
+};
+
+void RunOrchestrator::Impl::DrainStderr(process::Subprocess* proc) {
+  char buf[65536];
+  while (proc->stderr_fd() >= 0) {
+    ssize_t n = ::read(proc->stderr_fd(), buf, sizeof buf);
+    if (n > 0) {
+      stderr_.Append(std::string_view(buf, static_cast<size_t>(n)));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) proc->CloseStderr();
+    return;  // EOF or EAGAIN
+  }
+}
+
+void RunOrchestrator::Impl::Supervise(process::Subprocess* proc, const std::string& request,
+                                      Ingestor* ingestor, CancelToken* cancel,
+                                      Clock::time_point start, OutcomeInputs* in,
+                                      IngestErrorKind* error_kind) {
+  std::string out = request;  // run request, then acks
+  size_t out_off = 0;
+  ipc::FrameReader reader;
+  bool streaming = true;
+  std::optional<Clock::time_point> exit_deadline;   // after stdout EOF
+  std::optional<Clock::time_point> exited_at;       // executor gone, stdout still open
+  std::optional<Clock::time_point> deadline;
+  if (c_.timeout && c_.timeout->count() > 0) {
+    deadline = start + std::chrono::duration_cast<Clock::duration>(*c_.timeout);
+  }
+
+  auto fail = [&](AbnormalCause cause, std::string message) {
+    in->cause = cause;
+    in->cause_message = std::move(message);
+  };
+  auto on_ingest_error = [&](const IngestError& e) {
+    *error_kind = e.kind;
+    switch (e.kind) {
+      case IngestErrorKind::kPolicy: fail(AbnormalCause::kPolicy, e.message); break;
+      case IngestErrorKind::kVersion: fail(AbnormalCause::kVersion, e.message); break;
+      case IngestErrorKind::kStream:
+      case IngestErrorKind::kDecode: fail(AbnormalCause::kStream, e.message); break;
+    }
+  };
+  auto end_of_stream = [&]() {
+    streaming = false;
+    proc->CloseStdout();
+    proc->CloseStdin();  // §16.1 step 5: the executor's ack reader sees EOF
+    exit_deadline = Clock::now() + kExitAfterEofTimeout;
+  };
+
+  while (true) {
+    if (cancel != nullptr && cancel->cancelled()) {
+      const char* why = cancel->reason();
+      return fail(AbnormalCause::kCancelled, std::string("run canceled: ") + (why ? why : "canceled"));
+    }
+    auto now = Clock::now();
+    if (deadline && now >= *deadline) {
+      return fail(AbnormalCause::kTimeout,
+                  "run timed out after " + FormatDuration(*c_.timeout) + " (--timeout)");
+    }
+    if (!streaming) {
+      if (proc->TryWait()) return;
+      if (now >= *exit_deadline) {
+        return fail(AbnormalCause::kExitTimeout,
+                    "executor did not exit within 30s after closing stdout");
+      }
+    } else if (proc->TryWait()) {
+      if (!exited_at) exited_at = now;
+      if (now - *exited_at > kStdoutGraceAfterExit) {
+        // Something the executor started inherited stdout and keeps it open.
+        process::KillRunTree("", proc->pid(), kTreeKillDeadline);
+      }
+    }
+
+    pollfd fds[4];
+    int nfds = 0;
+    int i_cancel = -1, i_out = -1, i_err = -1, i_in = -1;
+    if (cancel != nullptr) fds[i_cancel = nfds++] = {cancel->fd(), POLLIN, 0};
+    if (streaming && proc->stdout_fd() >= 0) fds[i_out = nfds++] = {proc->stdout_fd(), POLLIN, 0};
+    if (proc->stderr_fd() >= 0) fds[i_err = nfds++] = {proc->stderr_fd(), POLLIN, 0};
+    if (proc->stdin_fd() >= 0 && out_off < out.size()) {
+      fds[i_in = nfds++] = {proc->stdin_fd(), POLLOUT, 0};
+    }
+    int wait_ms = (streaming && !exited_at) ? 250 : 20;
+    if (deadline) {
+      auto left = std::chrono::duration_cast<milliseconds>(*deadline - now).count() + 1;
+      wait_ms = static_cast<int>(std::min<int64_t>(wait_ms, std::max<int64_t>(left, 0)));
+    }
+    int rc = ::poll(fds, static_cast<nfds_t>(nfds), wait_ms);
+    if (rc < 0 && errno != EINTR) {
+      return fail(AbnormalCause::kStream, std::string("poll: ") + std::strerror(errno));
+    }
+    if (rc <= 0) continue;
+    (void)i_cancel;
+
+    if (i_in >= 0 && fds[i_in].revents != 0) {
+      ssize_t n = ::write(proc->stdin_fd(), out.data() + out_off, out.size() - out_off);
+      if (n > 0) {
+        out_off += static_cast<size_t>(n);
+        if (out_off == out.size()) out.clear(), out_off = 0;
+      } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+        // EPIPE: the executor closed stdin. Acks that cannot be delivered are dropped (§8.2).
+        proc->CloseStdin();
+        out.clear();
+        out_off = 0;
+      }
+    }
+    if (i_err >= 0 && fds[i_err].revents != 0) DrainStderr(proc);
+    if (i_out >= 0 && fds[i_out].revents != 0) {
+      bool would_block = false;
+      StatusOr<size_t> n = reader.ReadFrom(proc->stdout_fd(), &would_block);
+      bool eof = n.ok() && *n == 0 && !would_block;
+      if (!n.ok()) {
+        if (auto e = ingestor->OnReadError(n.status())) return on_ingest_error(*e);
+        end_of_stream();
+        continue;
+      }
+      while (true) {
+        StatusOr<std::optional<FrameBytes>> next = reader.Next();
+        if (!next.ok()) {
+          if (auto e = ingestor->OnReadError(next.status())) return on_ingest_error(*e);
+          end_of_stream();  // after the terminal a read error is a normal end (§16.2)
+          break;
+        }
+        if (!next->has_value()) break;
+        if (auto e = ingestor->OnPayload(std::move(**next), &out)) return on_ingest_error(*e);
+        if (cancel != nullptr && cancel->cancelled()) break;
+      }
+      if (eof && streaming) {
+        Status fin = reader.Finish();
+        if (!fin.ok()) {
+          if (auto e = ingestor->OnReadError(fin)) return on_ingest_error(*e);
+        }
+        end_of_stream();
+      }
+    }
+  }
+}
+
+RunResult RunOrchestrator::Impl::Execute(CancelToken* cancel) {
+  static std::once_flag sigpipe_once;
+  // Writes to a dead executor's stdin must fail with EPIPE, not kill the process.
+  std::call_once(sigpipe_once, [] { ::signal(SIGPIPE, SIG_IGN); });
+
+  const auto start = Clock::now();
+  const auto wall_start = std::chrono::system_clock::now();
+  RunResult r;
+  r.meta = c_.meta;
+  r.started_at = FormatUtc(wall_start, "%Y-%m-%dT%H:%M:%S", true) + "Z";
+  r.day = FormatUtc(wall_start, "%Y-%m-%d", false);
+  r.policy_name = c_.policy.name;
+  RunMetrics& m = r.metrics;
+  m.runs_started_total = 1;
+  m.policy = c_.policy.name;
+  m.executor = std::filesystem::path(c_.executor_path).filename().string();
+  m.storage_backend = c_.store ? std::string(c_.store->Backend()) : "";
+  m.run_id = c_.meta.run_id;
+  m.job_id = c_.meta.job_id;
+
+  log_ctx_ = {c_.meta.run_id, c_.meta.attempt, c_.meta.job_id, c_.meta.parent_run_id};
+  desc_.dataset = c_.dataset;
+  desc_.run_id = c_.meta.run_id;
+  desc_.attempt = c_.meta.attempt;
+  desc_.job_id = c_.meta.job_id;
+  desc_.parent_run_id = c_.meta.parent_run_id;
+  desc_.source = c_.source;
+  desc_.category = c_.category;
+  desc_.day = r.day;
+  desc_.policy = c_.policy.name;
+  desc_.executor = m.executor;
+  desc_.started_at = r.started_at;
+  desc_.fanout = c_.fanout;
+  if (c_.store) writer_ = std::make_unique<lode::RunWriter>(c_.store, desc_);
+
+  OutcomeInputs in;
+  IngestErrorKind error_kind = IngestErrorKind::kStream;
+  CountingSink sink(writer_.get());
+  std::unique_ptr<policy::Policy> policy;
+  if (Status meta_ok = ValidateRunMeta(c_.meta); !meta_ok.ok()) {
+    in.cause = AbnormalCause::kStartFailed;
+    in.cause_message = "failed to start executor: invalid run metadata: " + meta_ok.message();
+  } else if (!writer_) {
+    in.cause = AbnormalCause::kStartFailed;
+    in.cause_message = "failed to start executor: no storage configured";
+  } else {
+    auto p = policy::NewPolicy(c_.policy, &sink);
+    if (!p.ok()) {
+      in.cause = AbnormalCause::kPolicy;
+      in.cause_message = p.status().message();
+    } else {
+      policy = std::move(p).value();
+    }
+  }
+  if (!policy) policy = policy::NewStrictPolicy(&sink);  // inert: nothing is ingested
+
+  stderr_.on_line = c_.observer.on_stderr_line;
+  Ingestor ingestor(c_.meta, policy.get(), writer_.get(), &log_ctx_, c_.observer.on_event);
+
+  if (in.cause == AbnormalCause::kNone && !c_.browser_ws_endpoint.empty()) {
+    if (Status probe = ProbeBrowserEndpoint(c_.browser_ws_endpoint); !probe.ok()) {
+      in.cause = AbnormalCause::kProbeFailed;
+      in.cause_message = "browser endpoint unreachable: " + RedactUrl(c_.browser_ws_endpoint) +
+                         ": " + probe.message();
+    }
+  }
+
+  std::optional<process::Subprocess> proc;
+  std::string token = process::NewRunToken();
+  if (in.cause == AbnormalCause::kNone) {
+    StatusOr<std::string> request = BuildRunRequest(c_, r.day);
+    StatusOr<process::Subprocess> spawned =
+        request.ok() ? process::Subprocess::Spawn(
+                           {{c_.executor_path, c_.script_path}, BuildEnvironment(c_, token)})
+                     : StatusOr<process::Subprocess>(request.status());
+    if (!spawned.ok()) {
+      m.executor_launch_failure_total = 1;
+      in.cause = AbnormalCause::kStartFailed;
+      in.cause_message = "failed to start executor: " + spawned.status().message();
+    } else {
+      m.executor_launch_success_total = 1;
+      proc.emplace(std::move(spawned).value());
+      log::Write(log::Level::kDebug, "executor started", &log_ctx_,
+                 nlohmann::json{{"pid", proc->pid()}, {"executor", c_.executor_path}}.dump());
+      Supervise(&*proc, *request, &ingestor, cancel, start, &in, &error_kind);
+    }
+  }
+
+  if (proc) {
+    if (in.cause != AbnormalCause::kNone) {
+      // D8 abnormal end: stop reading, close stdin, kill the whole tree, reap.
+      proc->CloseStdin();
+      proc->KillGroup();
+    }
+    // On every path no process of the run may survive (Chromium included).
+    process::KillRunTree(token, proc->pid(), kTreeKillDeadline);
+    in.exit = proc->WaitFor(kTreeKillDeadline);
+    if (!in.exit) in.reap_error = "executor did not exit after SIGKILL";
+    process::KillRunTree(token, proc->pid(), kTreeKillDeadline);
+    DrainStderr(&*proc);
+  }
+  ingestor.Finish();
+
+  // The single end-of-run flush, on every path (§3.8).
+  Status flushed = policy->Flush();
+  if (!flushed.ok()) {
+    if (in.cause == AbnormalCause::kNone) {
+      in.flush_error = flushed.message();
+    } else {
+      log::Write(log::Level::kError, "end-of-run flush failed: " + flushed.message(), &log_ctx_);
+    }
+  }
+  r.policy_stats = policy->Stats();
+
+  in.terminal = ingestor.terminal() ? &*ingestor.terminal() : nullptr;
+  in.run_result = ingestor.run_result() ? &*ingestor.run_result() : nullptr;
+  if (!proc && in.cause == AbnormalCause::kNone) in.reap_error = "executor was not started";
+  OutcomeDecision d = DecideOutcome(in);
+  r.duration_ms = std::chrono::duration_cast<milliseconds>(Clock::now() - start).count();
+  for (const auto& w : d.warnings) log::Write(log::Level::kWarn, w, &log_ctx_);
+  r.outcome = d.outcome;
+  r.message = d.message;
+  r.error_type = d.error_type;
+  r.stack = d.stack;
+  r.event_count = ingestor.last_seq();
+  r.artifacts = ingestor.artifact_stats();
+  if (ingestor.terminal()) r.terminal_summary_json = ingestor.terminal()->payload_json;
+  if (in.run_result && in.run_result->has_proxy_used) {
+    ProxyEndpoint p;
+    p.protocol = in.run_result->proxy_protocol;
+    p.host = in.run_result->proxy_host;
+    p.port = static_cast<int>(in.run_result->proxy_port);
+    p.username = in.run_result->proxy_username;
+    r.proxy_used = p;
+  } else if (c_.proxy) {
+    r.proxy_used = *c_.proxy;
+    r.proxy_used->password.reset();
+  }
+  r.stderr_text = stderr_.Text();
+
+  if (in.cause == AbnormalCause::kStream) {
+    m.executor_crash_total = 1;
+    if (error_kind == IngestErrorKind::kDecode) m.ipc_decode_errors_total = 1;
+  }
+  switch (r.outcome) {
+    case Outcome::kSuccess: m.runs_completed_total = 1; break;
+    case Outcome::kScriptError:
+    case Outcome::kPolicyFailure:
+    case Outcome::kVersionMismatch: m.runs_failed_total = 1; break;
+    case Outcome::kExecutorCrash: m.runs_crashed_total = 1; break;
+  }
+  m.events_received_total = r.policy_stats.total_events;
+  m.events_persisted_total = r.policy_stats.events_persisted;
+  m.events_dropped_total = r.policy_stats.events_dropped;
+  m.dropped_by_type = r.policy_stats.dropped_by_type;
+  m.flush_triggers = r.policy_stats.flush_triggers;
+  m.lode_write_success_total = sink.successes();
+  m.lode_write_failure_total = sink.failures() + ingestor.sidecar_failures();
+  m.lode_write_retry_total = writer_ ? writer_->retries() : 0;
+
+  if (Status closed = policy->Close(); !closed.ok()) {
+    log::Write(log::Level::kWarn, "policy close: " + closed.message(), &log_ctx_);
+  }
+  metrics_ts_ = FormatUtc(std::chrono::system_clock::now(), "%Y-%m-%dT%H:%M:%SZ", false);
+  return r;
+}
+
+Status RunOrchestrator::Impl::PersistMetrics(const RunResult& result) {
+  if (!writer_) return FailedPreconditionError("no storage configured");
+  return writer_->WriteMetrics(MetricsRecordJson(result, desc_, metrics_ts_));
+}
+
+RunOrchestrator::RunOrchestrator(RunConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+RunOrchestrator::~RunOrchestrator() = default;
+RunResult RunOrchestrator::Execute(CancelToken* cancel) { return impl_->Execute(cancel); }
+Status RunOrchestrator::PersistMetrics(const RunResult& result) {
+  return impl_->PersistMetrics(result);
+}
+
+}  // namespace quarry::run

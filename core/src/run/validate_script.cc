@@ -1,0 +1,75 @@
+#include "quarry/run/validate_script.h"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "process/subprocess.h"
+
+extern char** environ;
+
+namespace quarry::run {
+
+StatusOr<ScriptValidation> ValidateScript(const std::string& executor, const std::string& script,
+                                          const std::string& resolve_from) {
+  std::vector<std::string> env;
+  std::string node_path;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view kv(*e);
+    if (kv.starts_with("NODE_PATH=")) {
+      node_path = std::string(kv.substr(10));
+    } else if (!kv.starts_with("QUARRY_RESOLVE_FROM=")) {
+      env.emplace_back(kv);
+    }
+  }
+  if (!resolve_from.empty()) {
+    env.push_back("QUARRY_RESOLVE_FROM=" + resolve_from);
+    node_path = node_path.empty() ? resolve_from : resolve_from + ":" + node_path;
+  }
+  if (!node_path.empty()) env.push_back("NODE_PATH=" + node_path);
+  std::string token = process::NewRunToken();
+  env.push_back(std::string(process::kRunTokenEnv) + "=" + token);
+
+  StatusOr<process::Subprocess> spawned =
+      process::Subprocess::Spawn({{executor, "--validate", script}, env});
+  if (!spawned.ok()) return spawned.status().WithContext("failed to start executor");
+  process::Subprocess& proc = *spawned;
+  proc.CloseStdin();
+
+  // Read stdout to EOF while discarding stderr, so neither pipe can fill up.
+  std::string out;
+  char buf[4096];
+  while (proc.stdout_fd() >= 0) {
+    pollfd fds[2] = {{proc.stdout_fd(), POLLIN, 0}, {proc.stderr_fd(), POLLIN, 0}};
+    int nfds = proc.stderr_fd() >= 0 ? 2 : 1;
+    if (::poll(fds, static_cast<nfds_t>(nfds), 60'000) <= 0) break;
+    for (int i = 0; i < nfds; ++i) {
+      if (fds[i].revents == 0) continue;
+      ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+      if (n > 0 && i == 0) out.append(buf, static_cast<size_t>(n));
+      if (n == 0) (i == 0 ? proc.CloseStdout() : proc.CloseStderr());
+    }
+  }
+  auto exit = proc.WaitFor(std::chrono::seconds(30));
+  process::KillRunTree(token, proc.pid(), std::chrono::seconds(5));
+
+  auto v = nlohmann::json::parse(out.substr(0, out.find('\n')), nullptr, false);
+  if (v.is_discarded() || !v.is_object() || !v.contains("valid") || !v["valid"].is_boolean()) {
+    return InternalError("the executor crashed without a result (" +
+                         (exit ? exit->ToString() : std::string("did not exit")) + ")");
+  }
+  ScriptValidation r;
+  r.valid = v["valid"].get<bool>();
+  if (v.contains("error") && v["error"].is_string()) r.error = v["error"].get<std::string>();
+  if (v.contains("exports") && v["exports"].is_object() && v["exports"].contains("hooks")) {
+    for (const auto& h : v["exports"]["hooks"]) {
+      if (h.is_string()) r.hooks.push_back(h.get<std::string>());
+    }
+  }
+  return r;
+}
+
+}  // namespace quarry::run

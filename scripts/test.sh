@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Sets everything up, then runs the whole test suite:
+#   1. C++ unit tests built with AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/),
+#   2. SDK and executor tests (node:test), and the end-to-end tests with real Chromium, real
+#      files and the real `quarry` binary (build/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+scripts/setup.sh
+
+ASAN_DIR=$ROOT/build-asan
+if [ ! -f "$ASAN_DIR/build.ninja" ]; then
+  cmake -S "$ROOT" -B "$ASAN_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DQUARRY_SANITIZE=ON \
+    -DQUARRY_E2E=OFF -DQUARRY_BUILD_BENCH=OFF >/dev/null
+fi
+echo "[test] building unit tests with ASan+UBSan" >&2
+cmake --build "$ASAN_DIR" --target base_tests lode_tests runtime_tests -- -j"$(nproc)"
+
+status=0
+log_unit=$(mktemp) log_rest=$(mktemp)
+trap 'rm -f "$log_unit" "$log_rest"' EXIT
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ctest --test-dir "$ASAN_DIR" -L unit --output-on-failure -j"$(nproc)" | tee "$log_unit" || status=1
+ctest --test-dir "$ROOT/build" -LE unit --output-on-failure | tee "$log_rest" || status=1
+
+count() { grep -Eo "$1" "$2" | grep -Eo '[0-9]+' | head -1; }
+total_unit=$(count 'out of [0-9]+' "$log_unit"); failed_unit=$(count '[0-9]+ tests failed' "$log_unit")
+total_rest=$(count 'out of [0-9]+' "$log_rest"); failed_rest=$(count '[0-9]+ tests failed' "$log_rest")
+total=$(( ${total_unit:-0} + ${total_rest:-0} ))
+failed=$(( ${failed_unit:-0} + ${failed_rest:-0} ))
+echo
+echo "$(( total - failed )) passed, $failed failed"
+exit $status

@@ -1,0 +1,96 @@
+// Process supervision against real processes: exit codes vs signals kept distinct, a missing
+// binary, and the whole-tree kill reaching a grandchild in another process group.
+#include "process/subprocess.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+extern char** environ;
+
+namespace quarry::process {
+namespace {
+
+std::vector<std::string> Env(const std::string& token) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  env.push_back(std::string(kRunTokenEnv) + "=" + token);
+  return env;
+}
+
+TEST(SubprocessTest, ExitCodeAndSignalAreDistinct) {
+  auto p = Subprocess::Spawn({{"/bin/sh", "-c", "exit 3"}, Env("t1")});
+  ASSERT_TRUE(p.ok());
+  auto st = p->WaitFor(std::chrono::seconds(10));
+  ASSERT_TRUE(st);
+  EXPECT_FALSE(st->signalled);
+  EXPECT_EQ(st->code, 3);
+
+  auto q = Subprocess::Spawn({{"/bin/sh", "-c", "kill -TERM $$"}, Env("t2")});
+  ASSERT_TRUE(q.ok());
+  st = q->WaitFor(std::chrono::seconds(10));
+  ASSERT_TRUE(st);
+  EXPECT_TRUE(st->signalled);
+  EXPECT_EQ(st->signal, SIGTERM);
+  EXPECT_EQ(st->ToString(), "killed by signal 15 (SIGTERM)");
+}
+
+TEST(SubprocessTest, MissingBinaryFailsToSpawn) {
+  auto p = Subprocess::Spawn({{"/nonexistent/quarry-executor"}, Env("t3")});
+  EXPECT_FALSE(p.ok());
+}
+
+TEST(SubprocessTest, RunsInItsOwnProcessGroup) {
+  auto p = Subprocess::Spawn({{"/bin/sleep", "5"}, Env("t4")});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(::getpgid(p->pid()), p->pid());
+  p->KillGroup();
+  auto st = p->WaitFor(std::chrono::seconds(5));
+  ASSERT_TRUE(st);
+  EXPECT_TRUE(st->signalled);
+}
+
+TEST(SubprocessTest, KillRunTreeReachesGrandchildrenInOtherGroups) {
+  BecomeSubreaper();
+  const std::string token = NewRunToken();
+  // The child starts a grandchild in a new session (like Chromium's own process group), then
+  // exits, orphaning it.
+  auto p = Subprocess::Spawn({{"/bin/sh", "-c", "setsid sleep 60 & exit 0"}, Env(token)});
+  ASSERT_TRUE(p.ok());
+  ASSERT_TRUE(p->WaitFor(std::chrono::seconds(10)));
+  std::vector<pid_t> live;
+  for (int i = 0; i < 100 && live.empty(); ++i) {
+    live = FindRunProcesses(token);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(live.size(), 1u);
+  EXPECT_NE(::getpgid(live[0]), p->pid());
+  EXPECT_GE(KillRunTree(token, p->pid(), std::chrono::seconds(5)), 1);
+  EXPECT_TRUE(FindRunProcesses(token).empty());
+}
+
+TEST(SubprocessTest, PipesCarryData) {
+  auto p = Subprocess::Spawn({{"/bin/cat"}, Env("t5")});
+  ASSERT_TRUE(p.ok());
+  ASSERT_EQ(::write(p->stdin_fd(), "ping", 4), 4);
+  p->CloseStdin();
+  std::string out;
+  char buf[16];
+  for (int i = 0; i < 500; ++i) {
+    ssize_t n = ::read(p->stdout_fd(), buf, sizeof buf);
+    if (n > 0) out.append(buf, static_cast<size_t>(n));
+    if (n == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(out, "ping");
+  auto st = p->WaitFor(std::chrono::seconds(5));
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->code, 0);
+}
+
+}  // namespace
+}  // namespace quarry::process
