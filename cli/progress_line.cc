@@ -47,8 +47,7 @@ void ProgressLine::Loop() {
 }
 
 void ProgressLine::DrawLocked() {
-  double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   char line[160];
   std::snprintf(line, sizeof line, "\r\033[K  running %.1fs  events %llu  artifacts %llu", secs,
                 static_cast<unsigned long long>(events_.load()),

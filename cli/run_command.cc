@@ -13,8 +13,6 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "executor_locator.h"
-#include "job_payload.h"
 #include "progress_line.h"
 #include "quarry/duration.h"
 #include "quarry/lode/store.h"
@@ -22,6 +20,7 @@
 #include "quarry/redact.h"
 #include "quarry/run/orchestrator.h"
 #include "quarry/run/report.h"
+#include "quarry/run/run_spec.h"
 #include "quarry/run/validate_script.h"
 #include "run_summary.h"
 #include "signals.h"
@@ -69,86 +68,41 @@ int Execute(RunFlags& f) {
       f.browser_ws_endpoint = env;
     }
   }
-  if (!f.dry_run && f.source.empty()) {
-    Fail("--source is required (provide via CLI flag or config file)");
-  }
-  Duration timeout = OrFail(ParseDuration(f.timeout));
-  if (timeout.count() < 0) Fail("--timeout must not be negative");
-
-  std::string resolve_from;
-  if (!f.resolve_from.empty()) {
-    std::error_code ec;
-    fs::path p = fs::absolute(f.resolve_from, ec);
-    auto st = fs::status(p, ec);
-    if (ec && ec != std::errc::no_such_file_or_directory) {
-      Fail("--resolve-from " + f.resolve_from + ": cannot access: " + ec.message());
-    }
-    if (!fs::exists(st)) Fail("--resolve-from " + f.resolve_from + ": directory does not exist");
-    if (!fs::is_directory(st)) Fail("--resolve-from " + f.resolve_from + ": not a directory");
-    resolve_from = p.lexically_normal().string();
-  }
-
   if (f.dry_run) {
-    std::string executor = OrFail(LocateExecutor(f.executor));
+    Duration timeout = OrFail(ParseDuration(f.timeout));
+    if (timeout.count() < 0) Fail("--timeout must not be negative");
+    std::string resolve_from = OrFail(run::ResolveFromDirectory(f.resolve_from));
+    std::string executor = OrFail(run::LocateExecutor(f.executor));
     return DryRun(f, executor, resolve_from);
   }
 
-  policy::PolicyConfig pc;
-  pc.name = f.policy;
-  pc.flush_mode = f.flush_mode;
-  pc.buffer_events = f.buffer_events;
-  pc.buffer_bytes = f.buffer_bytes;
-  pc.flush_count = f.flush_count;
-  pc.flush_interval = OrFail(ParseDuration(f.flush_interval));
-  std::vector<std::string> warnings;
-  if (Status s = policy::ValidatePolicyConfig(pc, &warnings); !s.ok()) Fail(s.message());
-  for (const auto& w : warnings) log::Warning(w);
-
-  std::string job = OrFail(LoadJobPayload(f.job, f.Set("--job"), f.job_json, f.Set("--job-json")));
-
-  if (f.storage_backend.empty()) Fail("--storage-backend is required (fs)");
-  if (f.storage_path.empty()) Fail("--storage-path is required");
-  if (f.storage_backend != "fs") {
-    Fail("unknown storage backend \"" + f.storage_backend + "\": this build supports fs");
-  }
-  if (f.storage_dataset.empty() || f.storage_dataset == "." || f.storage_dataset == ".." ||
-      f.storage_dataset.find('/') != std::string::npos) {
-    Fail("invalid --storage-dataset \"" + f.storage_dataset + "\": must be a single path segment");
-  }
-  {
-    std::error_code ec;
-    auto st = fs::status(f.storage_path, ec);
-    if (!fs::exists(st)) {
-      Fail("storage path " + f.storage_path + " does not exist (create it with: mkdir -p " +
-           f.storage_path + ")");
-    }
-    if (!fs::is_directory(st)) Fail("storage path " + f.storage_path + " is not a directory");
-  }
-
-  run::RunMeta meta;
-  meta.run_id = f.run_id;
-  meta.attempt = f.attempt;
-  if (!f.job_id.empty()) meta.job_id = f.job_id;
-  if (!f.parent_run_id.empty()) meta.parent_run_id = f.parent_run_id;
-  if (Status s = run::ValidateRunMeta(meta); !s.ok()) Fail(s.message());
-
-  std::string executor = OrFail(LocateExecutor(f.executor));
-  auto store = lode::OpenFsStore(fs::absolute(f.storage_path).lexically_normal().string());
-  if (!store.ok()) Fail("failed to create policy: " + store.status().message());
-
-  run::RunConfig config;
-  config.executor_path = executor;
-  config.script_path = f.script;
-  config.job_json = job;
-  config.meta = meta;
-  config.source = f.source;
-  config.category = f.category;
-  config.store = *store;
-  config.dataset = f.storage_dataset;
-  config.policy = pc;
-  config.browser_ws_endpoint = f.browser_ws_endpoint;
-  if (timeout.count() > 0) config.timeout = timeout;
-  config.resolve_from = resolve_from;
+  run::RunSpec spec;
+  spec.script = f.script;
+  spec.run_id = f.run_id;
+  spec.attempt = f.attempt;
+  spec.job_id = f.job_id;
+  spec.parent_run_id = f.parent_run_id;
+  if (f.Set("--job")) spec.job = f.job;
+  if (f.Set("--job-json")) spec.job_file = f.job_json;
+  spec.source = f.source;
+  spec.category = f.category;
+  spec.policy = f.policy;
+  spec.flush_mode = f.flush_mode;
+  spec.buffer_events = f.buffer_events;
+  spec.buffer_bytes = f.buffer_bytes;
+  spec.flush_count = f.flush_count;
+  spec.flush_interval = f.flush_interval;
+  spec.storage_backend = f.storage_backend;
+  spec.storage_path = f.storage_path;
+  spec.storage_dataset = f.storage_dataset;
+  spec.executor = f.executor;
+  spec.browser_ws_endpoint = f.browser_ws_endpoint;
+  spec.resolve_from = f.resolve_from;
+  spec.timeout = f.timeout;
+  run::RunConfig config =
+      OrFail(run::BuildRunConfig(spec, [](const std::string& w) { log::Warning(w); }));
+  const run::RunMeta meta = config.meta;
+  const policy::PolicyConfig pc = config.policy;
 
   const bool progress_enabled = !f.quiet && ::isatty(STDERR_FILENO);
   ProgressLine progress(progress_enabled);
@@ -220,10 +174,12 @@ int DryRun(const RunFlags& f, const std::string& executor, const std::string& re
 
 void AddRunCommand(CLI::App* app, int* exit_code) {
   auto flags = std::make_shared<RunFlags>();
-  CLI::App* cmd = app->add_subcommand("run", "Execute an extraction script (the only command that runs work)");
+  CLI::App* cmd =
+      app->add_subcommand("run", "Execute an extraction script (the only command that runs work)");
   flags->cmd = cmd;
   RunFlags& f = *flags;
-  cmd->add_option("--script", f.script, "Path of the script to run (relative to the working directory)");
+  cmd->add_option("--script", f.script,
+                  "Path of the script to run (relative to the working directory)");
   cmd->add_option("--run-id", f.run_id, "Run id (required)");
   cmd->add_option("--attempt", f.attempt, "Attempt number (>= 1)");
   cmd->add_option("--job-id", f.job_id, "Job id");

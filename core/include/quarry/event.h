@@ -41,9 +41,9 @@ struct Event {
   Slice run_id;
   Slice type;
   Slice ts;
-  Slice payload;  // msgpack bytes of the `payload` map value
-  Slice job_id;          // valid iff has_job_id
-  Slice parent_run_id;   // valid iff has_parent_run_id
+  Slice payload;        // msgpack bytes of the `payload` map value
+  Slice job_id;         // valid iff has_job_id
+  Slice parent_run_id;  // valid iff has_parent_run_id
   int64_t seq = 0;
   int64_t attempt = 0;
   uint32_t payload_keys = 0;  // number of top-level keys in `payload`

@@ -16,16 +16,16 @@ namespace quarry {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,    // bad input from a caller or a peer
-  kNotFound,           // a path, key or record does not exist
-  kAlreadyExists,      // exclusive create hit an existing path
-  kFailedPrecondition, // state does not allow the operation (e.g. CAS conflict)
-  kDataLoss,           // truncated or corrupt bytes
-  kIOError,            // the OS or a remote store failed
-  kCancelled,          // the caller asked to stop
-  kDeadlineExceeded,   // a time limit passed
-  kUnavailable,        // transient: retry may help
-  kInternal,           // an invariant of ours broke
+  kInvalidArgument,     // bad input from a caller or a peer
+  kNotFound,            // a path, key or record does not exist
+  kAlreadyExists,       // exclusive create hit an existing path
+  kFailedPrecondition,  // state does not allow the operation (e.g. CAS conflict)
+  kDataLoss,            // truncated or corrupt bytes
+  kIOError,             // the OS or a remote store failed
+  kCancelled,           // the caller asked to stop
+  kDeadlineExceeded,    // a time limit passed
+  kUnavailable,         // transient: retry may help
+  kInternal,            // an invariant of ours broke
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -54,14 +54,22 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status InvalidArgumentError(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status InvalidArgumentError(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status NotFoundError(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
-inline Status AlreadyExistsError(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
-inline Status FailedPreconditionError(std::string m) { return {StatusCode::kFailedPrecondition, std::move(m)}; }
+inline Status AlreadyExistsError(std::string m) {
+  return {StatusCode::kAlreadyExists, std::move(m)};
+}
+inline Status FailedPreconditionError(std::string m) {
+  return {StatusCode::kFailedPrecondition, std::move(m)};
+}
 inline Status DataLossError(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
 inline Status IOError(std::string m) { return {StatusCode::kIOError, std::move(m)}; }
 inline Status CancelledError(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
-inline Status DeadlineExceededError(std::string m) { return {StatusCode::kDeadlineExceeded, std::move(m)}; }
+inline Status DeadlineExceededError(std::string m) {
+  return {StatusCode::kDeadlineExceeded, std::move(m)};
+}
 inline Status UnavailableError(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
 inline Status InternalError(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
@@ -69,17 +77,26 @@ inline Status InternalError(std::string m) { return {StatusCode::kInternal, std:
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
-  StatusOr(const Status& status) : status_(status) { assert(!status_.ok()); }  // NOLINT
+  StatusOr(const Status& status) : status_(status) { assert(!status_.ok()); }        // NOLINT
   StatusOr(Status&& status) : status_(std::move(status)) { assert(!status_.ok()); }  // NOLINT
-  StatusOr(const T& value) : value_(value) {}  // NOLINT
-  StatusOr(T&& value) : value_(std::move(value)) {}  // NOLINT
+  StatusOr(const T& value) : value_(value) {}                                        // NOLINT
+  StatusOr(T&& value) : value_(std::move(value)) {}                                  // NOLINT
 
   bool ok() const { return status_.ok(); }
   const Status& status() const { return status_; }
 
-  T& value() & { assert(ok()); return *value_; }
-  const T& value() const& { assert(ok()); return *value_; }
-  T&& value() && { assert(ok()); return std::move(*value_); }
+  T& value() & {
+    assert(ok());
+    return *value_;
+  }
+  const T& value() const& {
+    assert(ok());
+    return *value_;
+  }
+  T&& value() && {
+    assert(ok());
+    return std::move(*value_);
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
@@ -96,9 +113,9 @@ class [[nodiscard]] StatusOr {
 #define QUARRY_STATUS_CONCAT_INNER(a, b) a##b
 #define QUARRY_STATUS_CONCAT(a, b) QUARRY_STATUS_CONCAT_INNER(a, b)
 
-#define QUARRY_RETURN_IF_ERROR(expr)                 \
-  do {                                               \
-    ::quarry::Status quarry_status_tmp_ = (expr);    \
+#define QUARRY_RETURN_IF_ERROR(expr)                         \
+  do {                                                       \
+    ::quarry::Status quarry_status_tmp_ = (expr);            \
     if (!quarry_status_tmp_.ok()) return quarry_status_tmp_; \
   } while (0)
 

@@ -13,12 +13,13 @@ struct Unit {
 };
 
 // Longest names first so "ms" is not read as "m" + "s".
-constexpr Unit kUnits[] = {{"ns", 1},           {"us", 1'000},          {"\xC2\xB5s", 1'000},
-                           {"\xCE\xBCs", 1'000}, {"ms", 1'000'000},      {"s", 1'000'000'000},
-                           {"m", 60'000'000'000}, {"h", 3'600'000'000'000}};
+constexpr Unit kUnits[] = {
+    {"ns", 1},         {"us", 1'000},        {"\xC2\xB5s", 1'000},  {"\xCE\xBCs", 1'000},
+    {"ms", 1'000'000}, {"s", 1'000'000'000}, {"m", 60'000'000'000}, {"h", 3'600'000'000'000}};
 
 Status Invalid(std::string_view text, std::string_view why) {
-  return InvalidArgumentError("invalid duration \"" + std::string(text) + "\": " + std::string(why));
+  return InvalidArgumentError("invalid duration \"" + std::string(text) +
+                              "\": " + std::string(why));
 }
 
 // Appends v with up to `digits` fraction digits of v/10^digits, trailing zeros trimmed.
@@ -70,8 +71,7 @@ StatusOr<Duration> ParseDuration(std::string_view text) {
     s.remove_prefix(i);
     const Unit* unit = nullptr;
     for (const Unit& u : kUnits) {
-      if (s.substr(0, u.name.size()) == u.name &&
-          (u.name != "m" || s.substr(0, 2) != "ms")) {
+      if (s.substr(0, u.name.size()) == u.name && (u.name != "m" || s.substr(0, 2) != "ms")) {
         if (unit == nullptr || u.name.size() > unit->name.size()) unit = &u;
       }
     }

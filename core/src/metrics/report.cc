@@ -167,8 +167,8 @@ std::string MetricsSummaryText(const RunMetrics& m) {
   for (const auto& [k, v] : rows) {
     out += "  " + k + ":" + std::string(width - k.size() + 1, ' ') + v + "\n";
   }
-  out += "  policy=" + m.policy + " executor=" + m.executor + " storage_backend=" +
-         m.storage_backend + "\n";
+  out += "  policy=" + m.policy + " executor=" + m.executor +
+         " storage_backend=" + m.storage_backend + "\n";
   return out;
 }
 

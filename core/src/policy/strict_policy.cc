@@ -66,11 +66,4 @@ std::unique_ptr<Policy> NewStrictPolicy(BatchSink* sink) {
   return std::make_unique<StrictPolicy>(sink);
 }
 
-StatusOr<std::unique_ptr<Policy>> NewPolicy(const PolicyConfig& config, BatchSink* sink) {
-  std::vector<std::string> ignored;
-  QUARRY_RETURN_IF_ERROR(ValidatePolicyConfig(config, &ignored));
-  if (config.name == "strict") return NewStrictPolicy(sink);
-  return InvalidArgumentError("policy \"" + config.name + "\" is not available in this build");
-}
-
 }  // namespace quarry::policy

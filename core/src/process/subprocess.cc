@@ -120,7 +120,8 @@ bool Supervised(pid_t pid) {
 std::string ExitStatus::ToString() const {
   if (!signalled) return "exited with code " + std::to_string(code);
   const char* name = sigabbrev_np(signal);
-  return "killed by signal " + std::to_string(signal) + (name ? std::string(" (SIG") + name + ")" : "");
+  return "killed by signal " + std::to_string(signal) +
+         (name ? std::string(" (SIG") + name + ")" : "");
 }
 
 StatusOr<Subprocess> Subprocess::Spawn(const SpawnOptions& options) {
@@ -153,8 +154,8 @@ StatusOr<Subprocess> Subprocess::Spawn(const SpawnOptions& options) {
   posix_spawnattr_setsigmask(&attr, &empty);
   posix_spawnattr_setsigdefault(&attr, &defaults);
   posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                      POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
   std::vector<char*> argv, envp;
   for (const auto& a : options.argv) argv.push_back(const_cast<char*>(a.c_str()));
@@ -185,7 +186,10 @@ StatusOr<Subprocess> Subprocess::Spawn(const SpawnOptions& options) {
 }
 
 Subprocess::Subprocess(Subprocess&& o) noexcept
-    : pid_(o.pid_), stdin_fd_(o.stdin_fd_), stdout_fd_(o.stdout_fd_), stderr_fd_(o.stderr_fd_),
+    : pid_(o.pid_),
+      stdin_fd_(o.stdin_fd_),
+      stdout_fd_(o.stdout_fd_),
+      stderr_fd_(o.stderr_fd_),
       exit_(o.exit_) {
   o.pid_ = -1;
   o.stdin_fd_ = o.stdout_fd_ = o.stderr_fd_ = -1;
@@ -272,7 +276,8 @@ int KillRunTree(const std::string& token, pid_t pgid, std::chrono::milliseconds 
       if (pid == self) return;
       auto info = ReadStat(pid);
       if (!info) return;
-      bool ours = (pgid > 0 && info->pgid == pgid) || (!token.empty() && EnvironHasToken(pid, needle));
+      bool ours =
+          (pgid > 0 && info->pgid == pgid) || (!token.empty() && EnvironHasToken(pid, needle));
       if (info->state == 'Z' || info->state == 'X') {
         // A dead orphan re-parented to us (its environment is gone, so it cannot be matched by
         // token): reap it unless a Subprocess owns it and needs its status.

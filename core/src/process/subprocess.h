@@ -26,8 +26,8 @@ inline constexpr char kRunTokenEnv[] = "QUARRY_RUN_TOKEN";
 // How a child ended: exited with a code, or killed by a signal. Kept distinct on purpose.
 struct ExitStatus {
   bool signalled = false;
-  int code = 0;    // valid when !signalled
-  int signal = 0;  // valid when signalled
+  int code = 0;                  // valid when !signalled
+  int signal = 0;                // valid when signalled
   std::string ToString() const;  // "exited with code 1" / "killed by signal 9 (SIGKILL)"
 };
 

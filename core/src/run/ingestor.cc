@@ -64,15 +64,15 @@ std::optional<IngestError> Ingestor::OnPayload(FrameBytes payload, std::string* 
 std::optional<IngestError> Ingestor::OnEvent(Event ev) {
   std::string_view version = ev.Get(ev.contract_version);
   if (!ipc::ContractVersionAccepted(version)) {
-    return IngestError{IngestErrorKind::kVersion,
-                       "contract version mismatch: executor sent \"" + std::string(version) +
-                           "\", runtime accepts 0.13.x (" + std::string(ipc::kContractVersion) +
-                           ")"};
+    return IngestError{IngestErrorKind::kVersion, "contract version mismatch: executor sent \"" +
+                                                      std::string(version) +
+                                                      "\", runtime accepts 0.13.x (" +
+                                                      std::string(ipc::kContractVersion) + ")"};
   }
   if (ev.Get(ev.run_id) != meta_.run_id) {
     return Stream("event seq " + std::to_string(ev.seq) + ": run_id \"" +
-                  std::string(ev.Get(ev.run_id)) + "\" does not match the run (\"" +
-                  meta_.run_id + "\")");
+                  std::string(ev.Get(ev.run_id)) + "\" does not match the run (\"" + meta_.run_id +
+                  "\")");
   }
   if (ev.attempt != meta_.attempt) {
     return Stream("event seq " + std::to_string(ev.seq) + ": attempt " +
@@ -135,7 +135,8 @@ std::optional<IngestError> Ingestor::OnFileWrite(const FileWrite& fw, std::strin
                   " bytes exceed the 8 MiB limit");
   }
   if (files_ == nullptr) {
-    return Stream("file_write \"" + std::string(name) + "\": no storage configured for sidecar files");
+    return Stream("file_write \"" + std::string(name) +
+                  "\": no storage configured for sidecar files");
   }
   StatusOr<std::string> path = files_->PutSidecar(name, fw.Get(fw.content_type), fw.Get(fw.data));
   if (!path.ok()) {

@@ -32,7 +32,7 @@ struct IngestError {
 };
 
 struct TerminalInfo {
-  std::string type;  // run_complete | run_error
+  std::string type;          // run_complete | run_error
   std::string payload_json;  // canonical JSON of the whole payload ("{}" when empty)
   // run_error payload fields, string values only (fallbacks for the outcome, §17 rule 7).
   std::optional<std::string> message;

@@ -132,8 +132,9 @@ Status ProbeBrowserEndpoint(const std::string& endpoint) {
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, kProbeTimeoutMs);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION,
-                   +[](char*, size_t size, size_t n, void*) -> size_t { return size * n; });
+  curl_easy_setopt(
+      curl, CURLOPT_WRITEFUNCTION,
+      +[](char*, size_t size, size_t n, void*) -> size_t { return size * n; });
   CURLcode rc = curl_easy_perform(curl);
   long code = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
@@ -202,8 +203,8 @@ void RunOrchestrator::Impl::Supervise(process::Subprocess* proc, const std::stri
   size_t out_off = 0;
   ipc::FrameReader reader;
   bool streaming = true;
-  std::optional<Clock::time_point> exit_deadline;   // after stdout EOF
-  std::optional<Clock::time_point> exited_at;       // executor gone, stdout still open
+  std::optional<Clock::time_point> exit_deadline;  // after stdout EOF
+  std::optional<Clock::time_point> exited_at;      // executor gone, stdout still open
   std::optional<Clock::time_point> deadline;
   if (c_.timeout && c_.timeout->count() > 0) {
     deadline = start + std::chrono::duration_cast<Clock::duration>(*c_.timeout);
@@ -216,10 +217,16 @@ void RunOrchestrator::Impl::Supervise(process::Subprocess* proc, const std::stri
   auto on_ingest_error = [&](const IngestError& e) {
     *error_kind = e.kind;
     switch (e.kind) {
-      case IngestErrorKind::kPolicy: fail(AbnormalCause::kPolicy, e.message); break;
-      case IngestErrorKind::kVersion: fail(AbnormalCause::kVersion, e.message); break;
+      case IngestErrorKind::kPolicy:
+        fail(AbnormalCause::kPolicy, e.message);
+        break;
+      case IngestErrorKind::kVersion:
+        fail(AbnormalCause::kVersion, e.message);
+        break;
       case IngestErrorKind::kStream:
-      case IngestErrorKind::kDecode: fail(AbnormalCause::kStream, e.message); break;
+      case IngestErrorKind::kDecode:
+        fail(AbnormalCause::kStream, e.message);
+        break;
     }
   };
   auto end_of_stream = [&]() {
@@ -232,7 +239,8 @@ void RunOrchestrator::Impl::Supervise(process::Subprocess* proc, const std::stri
   while (true) {
     if (cancel != nullptr && cancel->cancelled()) {
       const char* why = cancel->reason();
-      return fail(AbnormalCause::kCancelled, std::string("run canceled: ") + (why ? why : "canceled"));
+      return fail(AbnormalCause::kCancelled,
+                  std::string("run canceled: ") + (why ? why : "canceled"));
     }
     auto now = Clock::now();
     if (deadline && now >= *deadline) {
@@ -319,9 +327,13 @@ void RunOrchestrator::Impl::Supervise(process::Subprocess* proc, const std::stri
 }
 
 RunResult RunOrchestrator::Impl::Execute(CancelToken* cancel) {
-  static std::once_flag sigpipe_once;
-  // Writes to a dead executor's stdin must fail with EPIPE, not kill the process.
-  std::call_once(sigpipe_once, [] { ::signal(SIGPIPE, SIG_IGN); });
+  static std::once_flag process_setup;
+  std::call_once(process_setup, [] {
+    // Writes to a dead executor's stdin must fail with EPIPE, not kill this process.
+    ::signal(SIGPIPE, SIG_IGN);
+    // Chromium processes orphaned by a killed executor are re-parented to us and reaped.
+    process::BecomeSubreaper();
+  });
 
   const auto start = Clock::now();
   const auto wall_start = std::chrono::system_clock::now();
@@ -364,7 +376,7 @@ RunResult RunOrchestrator::Impl::Execute(CancelToken* cancel) {
     in.cause = AbnormalCause::kStartFailed;
     in.cause_message = "failed to start executor: no storage configured";
   } else {
-    auto p = policy::NewPolicy(c_.policy, &sink);
+    auto p = policy::NewPolicy(c_.policy, &sink, &log_ctx_);
     if (!p.ok()) {
       in.cause = AbnormalCause::kPolicy;
       in.cause_message = p.status().message();
@@ -463,11 +475,17 @@ RunResult RunOrchestrator::Impl::Execute(CancelToken* cancel) {
     if (error_kind == IngestErrorKind::kDecode) m.ipc_decode_errors_total = 1;
   }
   switch (r.outcome) {
-    case Outcome::kSuccess: m.runs_completed_total = 1; break;
+    case Outcome::kSuccess:
+      m.runs_completed_total = 1;
+      break;
     case Outcome::kScriptError:
     case Outcome::kPolicyFailure:
-    case Outcome::kVersionMismatch: m.runs_failed_total = 1; break;
-    case Outcome::kExecutorCrash: m.runs_crashed_total = 1; break;
+    case Outcome::kVersionMismatch:
+      m.runs_failed_total = 1;
+      break;
+    case Outcome::kExecutorCrash:
+      m.runs_crashed_total = 1;
+      break;
   }
   m.events_received_total = r.policy_stats.total_events;
   m.events_persisted_total = r.policy_stats.events_persisted;
@@ -490,7 +508,8 @@ Status RunOrchestrator::Impl::PersistMetrics(const RunResult& result) {
   return writer_->WriteMetrics(MetricsRecordJson(result, desc_, metrics_ts_));
 }
 
-RunOrchestrator::RunOrchestrator(RunConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+RunOrchestrator::RunOrchestrator(RunConfig config)
+    : impl_(std::make_unique<Impl>(std::move(config))) {}
 RunOrchestrator::~RunOrchestrator() = default;
 RunResult RunOrchestrator::Execute(CancelToken* cancel) { return impl_->Execute(cancel); }
 Status RunOrchestrator::PersistMetrics(const RunResult& result) {

@@ -16,14 +16,14 @@ namespace quarry::run {
 // The first abnormal cause observed (§17 rules 1–3f); kNone when the run ended normally.
 enum class AbnormalCause {
   kNone,
-  kProbeFailed,    // rule 1 (D7)
-  kStartFailed,    // rule 2
-  kTimeout,        // 3a
-  kCancelled,      // 3b
-  kPolicy,         // 3c
-  kVersion,        // 3d
-  kStream,         // 3e (frames, decode, validation, seq, artifacts, file_write)
-  kExitTimeout,    // 3f
+  kProbeFailed,  // rule 1 (D7)
+  kStartFailed,  // rule 2
+  kTimeout,      // 3a
+  kCancelled,    // 3b
+  kPolicy,       // 3c
+  kVersion,      // 3d
+  kStream,       // 3e (frames, decode, validation, seq, artifacts, file_write)
+  kExitTimeout,  // 3f
 };
 
 struct OutcomeInputs {
@@ -31,7 +31,7 @@ struct OutcomeInputs {
   std::string cause_message;
   std::optional<process::ExitStatus> exit;  // nullopt: not reaped (rule 4)
   std::string reap_error;
-  std::optional<std::string> flush_error;   // rule 5
+  std::optional<std::string> flush_error;  // rule 5
   const TerminalInfo* terminal = nullptr;
   const RunResultFrame* run_result = nullptr;
 };

@@ -21,22 +21,31 @@ Status ValidateRunMeta(const RunMeta& m) {
 
 std::string_view OutcomeName(Outcome o) {
   switch (o) {
-    case Outcome::kSuccess: return "success";
-    case Outcome::kScriptError: return "script_error";
-    case Outcome::kExecutorCrash: return "executor_crash";
-    case Outcome::kPolicyFailure: return "policy_failure";
-    case Outcome::kVersionMismatch: return "version_mismatch";
+    case Outcome::kSuccess:
+      return "success";
+    case Outcome::kScriptError:
+      return "script_error";
+    case Outcome::kExecutorCrash:
+      return "executor_crash";
+    case Outcome::kPolicyFailure:
+      return "policy_failure";
+    case Outcome::kVersionMismatch:
+      return "version_mismatch";
   }
   return "executor_crash";
 }
 
 int OutcomeExitCode(Outcome o) {
   switch (o) {
-    case Outcome::kSuccess: return 0;
-    case Outcome::kScriptError: return 1;
-    case Outcome::kExecutorCrash: return 2;
+    case Outcome::kSuccess:
+      return 0;
+    case Outcome::kScriptError:
+      return 1;
+    case Outcome::kExecutorCrash:
+      return 2;
     case Outcome::kPolicyFailure:
-    case Outcome::kVersionMismatch: return 3;
+    case Outcome::kVersionMismatch:
+      return 3;
   }
   return 2;
 }

@@ -9,12 +9,24 @@ namespace {
 
 void AppendValue(const nlohmann::json& v, std::string* out) {
   switch (v.type()) {
-    case nlohmann::json::value_t::null: *out += "null"; break;
-    case nlohmann::json::value_t::boolean: *out += v.get<bool>() ? "true" : "false"; break;
-    case nlohmann::json::value_t::number_integer: *out += std::to_string(v.get<int64_t>()); break;
-    case nlohmann::json::value_t::number_unsigned: *out += std::to_string(v.get<uint64_t>()); break;
-    case nlohmann::json::value_t::number_float: json::AppendDouble(v.get<double>(), out); break;
-    case nlohmann::json::value_t::string: json::AppendString(v.get_ref<const std::string&>(), out); break;
+    case nlohmann::json::value_t::null:
+      *out += "null";
+      break;
+    case nlohmann::json::value_t::boolean:
+      *out += v.get<bool>() ? "true" : "false";
+      break;
+    case nlohmann::json::value_t::number_integer:
+      *out += std::to_string(v.get<int64_t>());
+      break;
+    case nlohmann::json::value_t::number_unsigned:
+      *out += std::to_string(v.get<uint64_t>());
+      break;
+    case nlohmann::json::value_t::number_float:
+      json::AppendDouble(v.get<double>(), out);
+      break;
+    case nlohmann::json::value_t::string:
+      json::AppendString(v.get_ref<const std::string&>(), out);
+      break;
     case nlohmann::json::value_t::array: {
       *out += '[';
       bool first = true;
@@ -39,7 +51,9 @@ void AppendValue(const nlohmann::json& v, std::string* out) {
       *out += '}';
       break;
     }
-    default: *out += "null"; break;
+    default:
+      *out += "null";
+      break;
   }
 }
 

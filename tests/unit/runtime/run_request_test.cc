@@ -14,12 +14,13 @@ TEST(RunRequestTest, KeyOrderEscapingAndTrailingLf) {
   c.category = "products";
   auto req = BuildRunRequest(c, "2026-03-22");
   ASSERT_TRUE(req.ok());
-  EXPECT_EQ(*req,
-            R"({"run_id":"run-001","attempt":2,"job_id":"job-42","parent_run_id":"run-000",)"
-            R"("job":{"url":"https://shop.example/p/1?a=1\u0026b=\u003c2\u003e"},)"
-            R"("proxy":{"protocol":"http","host":"10.0.0.5","port":3128,"username":"u","password":"p"},)"
-            R"("storage":{"dataset":"quarry","source":"shop","category":"products","day":"2026-03-22","run_id":"run-001"}})"
-            "\n");
+  EXPECT_EQ(
+      *req,
+      R"({"run_id":"run-001","attempt":2,"job_id":"job-42","parent_run_id":"run-000",)"
+      R"("job":{"url":"https://shop.example/p/1?a=1\u0026b=\u003c2\u003e"},)"
+      R"("proxy":{"protocol":"http","host":"10.0.0.5","port":3128,"username":"u","password":"p"},)"
+      R"("storage":{"dataset":"quarry","source":"shop","category":"products","day":"2026-03-22","run_id":"run-001"}})"
+      "\n");
 }
 
 TEST(RunRequestTest, OmitsAbsentOptionalKeys) {

@@ -12,6 +12,7 @@
 
 #include "quarry/duration.h"
 #include "quarry/event.h"
+#include "quarry/log.h"
 #include "quarry/sink.h"
 #include "quarry/status.h"
 
@@ -67,8 +68,20 @@ class Policy {
   virtual PolicyStats Stats() const = 0;
 };
 
-// `sink` must outlive the policy.
-StatusOr<std::unique_ptr<Policy>> NewPolicy(const PolicyConfig& config, BatchSink* sink);
+// `sink` (and `log_ctx`, when given) must outlive the policy. `log_ctx` tags the policy's log
+// lines (drops, flush failures) with the run; null logs without run fields.
+StatusOr<std::unique_ptr<Policy>> NewPolicy(const PolicyConfig& config, BatchSink* sink,
+                                            const log::RunContext* log_ctx = nullptr);
 std::unique_ptr<Policy> NewStrictPolicy(BatchSink* sink);
+// The config must have passed ValidatePolicyConfig for the policy's name.
+std::unique_ptr<Policy> NewBufferedPolicy(const PolicyConfig& config, BatchSink* sink,
+                                          const log::RunContext* log_ctx = nullptr);
+// Starts the interval timer thread when flush_interval > 0; Close() (or destruction) stops it.
+std::unique_ptr<Policy> NewStreamingPolicy(const PolicyConfig& config, BatchSink* sink,
+                                           const log::RunContext* log_ctx = nullptr);
+
+// streaming's internal caps (§3.7): reaching either blocks admission until a flush makes room.
+inline constexpr uint64_t kStreamingMaxItems = 50'000;
+inline constexpr uint64_t kStreamingMaxBytes = 134'217'728;
 
 }  // namespace quarry::policy

@@ -46,8 +46,8 @@ struct RunObserver {
 };
 
 struct RunConfig {
-  std::string executor_path;  // resolved, existing file
-  std::string script_path;    // passed to the executor as given
+  std::string executor_path;    // resolved, existing file
+  std::string script_path;      // passed to the executor as given
   std::string job_json = "{}";  // the job payload as JSON text
   RunMeta meta;
 

@@ -1,4 +1,4 @@
-#include "executor_locator.h"
+#include "quarry/run/run_spec.h"
 
 #include <unistd.h>
 
@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <vector>
 
-namespace quarry::cli {
+namespace quarry::run {
 namespace fs = std::filesystem;
 
 namespace {
@@ -59,4 +59,4 @@ StatusOr<std::string> LocateExecutor(const std::string& explicit_path) {
       "quarry-executor on PATH");
 }
 
-}  // namespace quarry::cli
+}  // namespace quarry::run

@@ -1,0 +1,60 @@
+// A run as a user describes it, before validation: the flags of `quarry run`, or the JSON input of
+// the Temporal activity RunQuarryExtraction. Both entry points build their RunConfig here, so they
+// accept and reject the same runs with the same messages, checked in the order of
+// cli-and-integrations.md §4.3 (the first failing check decides the message).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "quarry/run/run_config.h"
+#include "quarry/status.h"
+
+namespace quarry::run {
+
+struct RunSpec {
+  std::string script;
+  std::string run_id;
+  int64_t attempt = 1;
+  std::string job_id;                   // empty: none
+  std::string parent_run_id;            // empty: none
+  std::optional<std::string> job;       // --job: JSON text
+  std::optional<std::string> job_file;  // --job-json: path of a file holding the JSON
+  std::string source;
+  std::string category = "default";
+  std::string policy = "strict";
+  std::string flush_mode = "at_least_once";
+  int64_t buffer_events = 0;
+  int64_t buffer_bytes = 0;
+  int64_t flush_count = 0;
+  std::string flush_interval = "0";
+  std::string storage_backend;
+  std::string storage_path;
+  std::string storage_dataset = "quarry";
+  std::string executor;  // empty: LocateExecutor's search
+  std::string browser_ws_endpoint;
+  std::string resolve_from;
+  std::string timeout = "0";
+};
+
+// Validates `spec` and opens its store. Warnings about ignored settings go to `warn` as soon as
+// they are known (before later checks may fail). The observer and env are left empty.
+StatusOr<RunConfig> BuildRunConfig(const RunSpec& spec,
+                                   const std::function<void(const std::string&)>& warn);
+
+// --resolve-from: an existing directory, returned absolute and normalized ("" stays "").
+StatusOr<std::string> ResolveFromDirectory(const std::string& dir);
+
+// The job payload: at most one of the inline text and the file; must be a JSON object.
+// Returns its compact JSON text, "{}" when neither is given. Errors name the JSON type received.
+StatusOr<std::string> LoadJobPayload(const std::optional<std::string>& job,
+                                     const std::optional<std::string>& job_file);
+
+// Finds the executor (executor-contract.md §14.1): `explicit_path` (must exist when non-empty),
+// then the bundle installed next to the running binary, then the development build in the source
+// tree, then `quarry-executor` on PATH.
+StatusOr<std::string> LocateExecutor(const std::string& explicit_path);
+
+}  // namespace quarry::run

@@ -1,0 +1,108 @@
+#include "quarry/run/run_spec.h"
+
+#include <filesystem>
+
+#include "quarry/duration.h"
+#include "quarry/lode/store.h"
+#include "quarry/policy/policy.h"
+
+namespace quarry::run {
+namespace fs = std::filesystem;
+
+StatusOr<std::string> ResolveFromDirectory(const std::string& dir) {
+  if (dir.empty()) return std::string();
+  std::error_code ec;
+  fs::path p = fs::absolute(dir, ec);
+  auto st = fs::status(p, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) {
+    return InvalidArgumentError("--resolve-from " + dir + ": cannot access: " + ec.message());
+  }
+  if (!fs::exists(st)) {
+    return InvalidArgumentError("--resolve-from " + dir + ": directory does not exist");
+  }
+  if (!fs::is_directory(st))
+    return InvalidArgumentError("--resolve-from " + dir + ": not a directory");
+  return p.lexically_normal().string();
+}
+
+StatusOr<RunConfig> BuildRunConfig(const RunSpec& spec,
+                                   const std::function<void(const std::string&)>& warn) {
+  if (spec.script.empty()) return InvalidArgumentError("--script is required");
+  if (spec.run_id.empty()) return InvalidArgumentError("--run-id is required");
+  if (spec.source.empty()) {
+    return InvalidArgumentError("--source is required (provide via CLI flag or config file)");
+  }
+  QUARRY_ASSIGN_OR_RETURN(Duration timeout, ParseDuration(spec.timeout));
+  if (timeout.count() < 0) return InvalidArgumentError("--timeout must not be negative");
+  QUARRY_ASSIGN_OR_RETURN(std::string resolve_from, ResolveFromDirectory(spec.resolve_from));
+
+  policy::PolicyConfig pc;
+  pc.name = spec.policy;
+  pc.flush_mode = spec.flush_mode;
+  pc.buffer_events = spec.buffer_events;
+  pc.buffer_bytes = spec.buffer_bytes;
+  pc.flush_count = spec.flush_count;
+  QUARRY_ASSIGN_OR_RETURN(pc.flush_interval, ParseDuration(spec.flush_interval));
+  std::vector<std::string> warnings;
+  QUARRY_RETURN_IF_ERROR(policy::ValidatePolicyConfig(pc, &warnings));
+  if (warn) {
+    for (const auto& w : warnings) warn(w);
+  }
+
+  QUARRY_ASSIGN_OR_RETURN(std::string job, LoadJobPayload(spec.job, spec.job_file));
+
+  if (spec.storage_backend.empty())
+    return InvalidArgumentError("--storage-backend is required (fs)");
+  if (spec.storage_path.empty()) return InvalidArgumentError("--storage-path is required");
+  if (spec.storage_backend != "fs") {
+    return InvalidArgumentError("unknown storage backend \"" + spec.storage_backend +
+                                "\": this build supports fs");
+  }
+  const std::string& ds = spec.storage_dataset;
+  if (ds.empty() || ds == "." || ds == ".." || ds.find('/') != std::string::npos) {
+    return InvalidArgumentError("invalid --storage-dataset \"" + ds +
+                                "\": must be a single path segment");
+  }
+  {
+    std::error_code ec;
+    auto st = fs::status(spec.storage_path, ec);
+    if (!fs::exists(st)) {
+      return InvalidArgumentError("storage path " + spec.storage_path +
+                                  " does not exist (create it with: mkdir -p " + spec.storage_path +
+                                  ")");
+    }
+    if (!fs::is_directory(st)) {
+      return InvalidArgumentError("storage path " + spec.storage_path + " is not a directory");
+    }
+  }
+
+  RunMeta meta;
+  meta.run_id = spec.run_id;
+  meta.attempt = spec.attempt;
+  if (!spec.job_id.empty()) meta.job_id = spec.job_id;
+  if (!spec.parent_run_id.empty()) meta.parent_run_id = spec.parent_run_id;
+  QUARRY_RETURN_IF_ERROR(ValidateRunMeta(meta));
+
+  QUARRY_ASSIGN_OR_RETURN(std::string executor, LocateExecutor(spec.executor));
+  auto store = lode::OpenFsStore(fs::absolute(spec.storage_path).lexically_normal().string());
+  if (!store.ok()) {
+    return Status(store.status().code(), "failed to create policy: " + store.status().message());
+  }
+
+  RunConfig config;
+  config.executor_path = executor;
+  config.script_path = spec.script;
+  config.job_json = job;
+  config.meta = meta;
+  config.source = spec.source;
+  config.category = spec.category;
+  config.store = *store;
+  config.dataset = ds;
+  config.policy = pc;
+  config.browser_ws_endpoint = spec.browser_ws_endpoint;
+  if (timeout.count() > 0) config.timeout = timeout;
+  config.resolve_from = resolve_from;
+  return config;
+}
+
+}  // namespace quarry::run
