@@ -8,7 +8,7 @@ DATA=${QUARRY_DEMO_DATA:-$PWD/quarry-data}
 mkdir -p "$DATA"
 RUN_ID="demo-$(date +%s)"
 build/cli/quarry run \
-  --script examples/static-html-list/script.js \
+  --script examples/static-html-list/script.mjs \
   --run-id "$RUN_ID" --source examples --category demo \
   --storage-backend fs --storage-path "$DATA" \
   --report "$DATA/$RUN_ID.report.json"
