@@ -35,7 +35,8 @@ class FrameReader {
   StatusOr<std::optional<FrameBytes>> Next();
 
   // After EOF: OK at a frame boundary, else a DataLoss error describing the truncation
-  // ("truncated frame: got 2 of 4 length-prefix bytes" / "truncated frame: got X of Y payload bytes").
+  // ("truncated frame: got 2 of 4 length-prefix bytes" / "truncated frame: got X of Y payload
+  // bytes").
   Status Finish() const;
 
   uint64_t frames_read() const { return frames_read_; }

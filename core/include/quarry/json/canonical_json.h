@@ -20,13 +20,16 @@ void AppendString(std::string_view s, std::string* out);
 // Appends a float64 in the canonical notation. Precondition: finite.
 void AppendDouble(double v, std::string* out);
 
-// Transcodes one msgpack value to canonical JSON. Fails on NaN/Infinity with
-// "non-finite number at <path>" where path is like "payload.data.price" (`path` is the prefix),
-// and on non-string map keys or unsupported extension types.
+// Transcodes one msgpack value (the whole of `msgpack`) to canonical JSON. Fails on NaN/Infinity
+// with "non-finite number at <path>" where path is like "payload.data.price" or
+// "payload.tags[1]" (`path` is the prefix), and likewise names the place of a non-string map key,
+// an extension other than the timestamp, a timestamp outside years 0-9999, malformed msgpack or
+// trailing bytes. On failure `out` is left as it was. Float32 values print with float32
+// precision (as Go does); repeated map keys keep their last value.
 Status AppendMsgpackAsJson(std::string_view msgpack, std::string_view path, std::string* out);
 
 // Builds one JSON object with keys emitted in sorted byte order, whatever the Add order.
-// Values are raw JSON text supplied by the caller.
+// Values are raw JSON text supplied by the caller. Adding a key again replaces its value.
 class ObjectBuilder {
  public:
   ObjectBuilder& AddRaw(std::string_view key, std::string value_json);
