@@ -14,7 +14,7 @@ if [ ! -f "$ASAN_DIR/build.ninja" ]; then
     -DQUARRY_E2E=OFF -DQUARRY_BUILD_BENCH=OFF >/dev/null
 fi
 echo "[test] building unit tests with ASan+UBSan" >&2
-cmake --build "$ASAN_DIR" --target base_tests lode_tests runtime_tests -- -j"$(nproc)"
+cmake --build "$ASAN_DIR" --target base_tests lode_tests runtime_tests cli_tests -- -j"$(nproc)"
 
 status=0
 log_unit=$(mktemp) log_rest=$(mktemp)

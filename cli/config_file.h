@@ -1,0 +1,73 @@
+// The YAML config file of `quarry run --config` (cli-and-integrations.md §7): environment
+// expansion on the raw text, then a strict parse that rejects unknown keys at every level.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "quarry/duration.h"
+#include "quarry/status.h"
+
+namespace quarry::cli {
+
+struct ConfigProxyEndpoint {
+  std::string protocol, host;
+  int64_t port = 0;
+  std::optional<std::string> username, password;
+};
+
+struct ConfigProxyPool {
+  std::string name, strategy;
+  std::vector<ConfigProxyEndpoint> endpoints;
+  std::optional<std::string> sticky_scope;
+  std::optional<int64_t> sticky_ttl_ms;
+  std::optional<int64_t> recency_window;
+};
+
+struct ConfigSink {
+  std::string type, delivery, url, stream_key;
+  std::optional<int64_t> max_len;
+  std::optional<Duration> ttl, timeout;
+  std::optional<int64_t> retries;
+};
+
+// Every key of §7.4. Scalars are "zero" when absent (precedence counts only non-zero values);
+// nullable ones are optionals.
+struct ConfigFile {
+  std::string source, category, executor, browser_ws_endpoint, resolve_from;
+  bool no_browser_reuse = false;
+  Duration timeout{0};
+  struct {
+    std::string dataset, backend, path, region, endpoint;
+    bool s3_path_style = false;
+  } storage;
+  struct {
+    std::string name, flush_mode;
+    int64_t buffer_events = 0, buffer_bytes = 0, flush_count = 0;
+    Duration flush_interval{0};
+  } policy;
+  std::vector<ConfigProxyPool> proxies;  // sorted by name
+  struct {
+    std::string pool, strategy;
+  } proxy;
+  struct {
+    std::string type, url, channel;
+    std::map<std::string, std::string> headers;
+    Duration timeout{0};
+    std::optional<int64_t> retries;
+  } adapter;
+  std::vector<ConfigSink> sinks;
+  bool has_sinks = false;
+};
+
+// ${NAME} and ${NAME:-default}; set-but-empty counts as unset; unset without default -> "".
+std::string ExpandEnvironment(const std::string& text);
+
+// Errors: "config file not found: <path>", "invalid YAML in <path>: ...",
+// "unknown key \"x\" in <path> (at storage)", "invalid duration \"..\": ...".
+StatusOr<ConfigFile> LoadConfigFile(const std::string& path);
+
+}  // namespace quarry::cli
