@@ -78,8 +78,10 @@ class RunWriter : public BatchSink {
   // field path; a line over 10 MiB -> "event seq <n> (<type>) encodes to <N> bytes; stored lines
   // are limited to 10485760 bytes") or when an artifact commit has no prior chunk write (§4.10).
   Status WriteEvents(std::span<const Event> events) override;
-  // The encoding checks of WriteEvents for one event, without writing: lets a policy that holds
-  // events until later refuse an unstorable one when it is ingested (§4.8).
+  // The encoding checks of WriteEvents for one event (NaN, line limit, partition values), without
+  // writing: lets a policy that holds events until later refuse an unstorable one when it is
+  // ingested (§4.8). The chunks-before-commit rule is not checked: such a policy writes the
+  // chunks later.
   Status CheckEvent(const Event& event) const;
   // Chunks are stored as `artifact_chunk` records, split into pieces of <= 6 MiB (§4.9).
   Status WriteChunks(std::span<const Chunk> chunks) override;

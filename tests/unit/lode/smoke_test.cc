@@ -1,5 +1,0 @@
-#include <gtest/gtest.h>
-
-#include "quarry/version.h"
-
-TEST(LayerSmokeTest, LinksAgainstCore) { EXPECT_FALSE(quarry::ProductVersion().empty()); }
