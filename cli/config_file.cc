@@ -84,9 +84,10 @@ class Reader {
 ConfigFile Parse(const YAML::Node& root, const Reader& r) {
   ConfigFile c;
   if (!root || root.IsNull()) return c;
-  r.CheckKeys(root, "", {"source", "category", "executor", "browser_ws_endpoint",
-                         "no_browser_reuse", "resolve_from", "timeout", "storage", "policy",
-                         "proxies", "proxy", "adapter", "events"});
+  r.CheckKeys(
+      root, "",
+      {"source", "category", "executor", "browser_ws_endpoint", "no_browser_reuse", "resolve_from",
+       "timeout", "storage", "policy", "proxies", "proxy", "adapter", "events"});
   c.source = r.Str(root["source"], "source");
   c.category = r.Str(root["category"], "category");
   c.executor = r.Str(root["executor"], "executor");
@@ -96,7 +97,8 @@ ConfigFile Parse(const YAML::Node& root, const Reader& r) {
   c.timeout = r.Dur(root["timeout"], "timeout");
 
   if (YAML::Node s = root["storage"]) {
-    r.CheckKeys(s, "storage", {"dataset", "backend", "path", "region", "endpoint", "s3_path_style"});
+    r.CheckKeys(s, "storage",
+                {"dataset", "backend", "path", "region", "endpoint", "s3_path_style"});
     c.storage.dataset = r.Str(s["dataset"], "storage.dataset");
     c.storage.backend = r.Str(s["backend"], "storage.backend");
     c.storage.path = r.Str(s["path"], "storage.path");
@@ -105,8 +107,9 @@ ConfigFile Parse(const YAML::Node& root, const Reader& r) {
     c.storage.s3_path_style = r.Bool(s["s3_path_style"], "storage.s3_path_style");
   }
   if (YAML::Node p = root["policy"]) {
-    r.CheckKeys(p, "policy", {"name", "flush_mode", "buffer_events", "buffer_bytes",
-                              "flush_count", "flush_interval"});
+    r.CheckKeys(
+        p, "policy",
+        {"name", "flush_mode", "buffer_events", "buffer_bytes", "flush_count", "flush_interval"});
     c.policy.name = r.Str(p["name"], "policy.name");
     c.policy.flush_mode = r.Str(p["flush_mode"], "policy.flush_mode");
     c.policy.buffer_events = r.Int(p["buffer_events"], "policy.buffer_events");
@@ -143,7 +146,8 @@ ConfigFile Parse(const YAML::Node& root, const Reader& r) {
         out.sticky_scope = r.Str(st["scope"], at + ".sticky.scope");
         out.sticky_ttl_ms = r.Opt<int64_t>(st["ttl_ms"], at + ".sticky.ttl_ms", "an integer");
       }
-      out.recency_window = r.Opt<int64_t>(pool["recency_window"], at + ".recency_window", "an integer");
+      out.recency_window =
+          r.Opt<int64_t>(pool["recency_window"], at + ".recency_window", "an integer");
       c.proxies.push_back(std::move(out));
     }
     std::sort(c.proxies.begin(), c.proxies.end(),
@@ -175,8 +179,9 @@ ConfigFile Parse(const YAML::Node& root, const Reader& r) {
       c.has_sinks = true;
       for (size_t i = 0; i < sinks.size(); ++i) {
         std::string at = "events.sinks[" + std::to_string(i) + "]";
-        r.CheckKeys(sinks[i], at, {"type", "delivery", "url", "stream_key", "max_len", "ttl",
-                                   "timeout", "retries"});
+        r.CheckKeys(
+            sinks[i], at,
+            {"type", "delivery", "url", "stream_key", "max_len", "ttl", "timeout", "retries"});
         ConfigSink s;
         s.type = r.Str(sinks[i]["type"], at + ".type");
         s.delivery = r.Str(sinks[i]["delivery"], at + ".delivery");

@@ -17,9 +17,16 @@ std::string VersionLine() {
          " (commit: " + std::string(quarry::GitCommit()) + ")";
 }
 
-void AddVersionCommand(CLI::App* app) {
+void AddVersionCommand(CLI::App* app, int* exit_code) {
   CLI::App* cmd = app->add_subcommand("version", "Print version information");
-  cmd->callback([] {
+  static bool tui = false;
+  cmd->add_flag("--tui", tui, "Not supported for this command");
+  cmd->callback([exit_code] {
+    if (tui) {
+      std::fprintf(stderr, "Error: --tui is not supported for version command\n");
+      *exit_code = 1;
+      return;
+    }
     nlohmann::ordered_json j{{"version", quarry::ProductVersion()},
                              {"commit", quarry::GitCommit()},
                              {"contract_version", quarry::ipc::kContractVersion}};
@@ -43,7 +50,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   int exit_code = 0;
   quarry::cli::AddRunCommand(&app, &exit_code);
-  AddVersionCommand(&app);
+  AddVersionCommand(&app, &exit_code);
 
   if (argc <= 1) {
     std::printf("%s", app.help().c_str());

@@ -40,6 +40,9 @@ struct RunFlags {
   std::string resolve_from, timeout = "0";
   int64_t attempt = 1;
   bool quiet = false, dry_run = false;
+  // Every run launches its own browser in this build (no reusable browser server yet), which is
+  // what --no-browser-reuse asks for; the flag is accepted so scripted invocations keep working.
+  bool no_browser_reuse = false;
 
   CLI::App* cmd = nullptr;
   bool Set(const char* name) const { return cmd->count(name) > 0; }
@@ -90,8 +93,9 @@ void ApplyConfig(RunFlags& f, const ConfigFile& c) {
   // Sections parsed and validated, but whose features this build does not have yet: refuse
   // rather than silently ignore what the user asked for.
   if (!c.storage.region.empty() || !c.storage.endpoint.empty() || c.storage.s3_path_style) {
-    Fail("failed to load config: storage.region/endpoint/s3_path_style need the s3 backend, "
-         "which this build does not have yet");
+    Fail(
+        "failed to load config: storage.region/endpoint/s3_path_style need the s3 backend, "
+        "which this build does not have yet");
   }
   if (!c.proxies.empty() || !c.proxy.pool.empty() || !c.proxy.strategy.empty()) {
     Fail("failed to load config: proxy pools are not available in this build yet");
@@ -240,6 +244,8 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
   cmd->add_option("--browser-ws-endpoint", f.browser_ws_endpoint,
                   "Connect to this browser instead of launching one (env QUARRY_BROWSER_ENDPOINT)");
   cmd->add_flag("--quiet", f.quiet, "Print nothing on stdout");
+  cmd->add_flag("--no-browser-reuse", f.no_browser_reuse,
+                "Launch a browser for this run only (the only mode in this build)");
   cmd->add_flag("--dry-run", f.dry_run, "Validate the script only");
   cmd->add_option("--report", f.report, "Write the JSON report to this path (- = stderr)");
   cmd->add_option("--source", f.source, "Source partition value (required)");

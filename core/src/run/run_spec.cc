@@ -52,11 +52,15 @@ StatusOr<RunConfig> BuildRunConfig(const RunSpec& spec,
   QUARRY_ASSIGN_OR_RETURN(std::string job, LoadJobPayload(spec.job, spec.job_file));
 
   if (spec.storage_backend.empty())
-    return InvalidArgumentError("--storage-backend is required (fs)");
+    return InvalidArgumentError("--storage-backend is required (fs or s3)");
   if (spec.storage_path.empty()) return InvalidArgumentError("--storage-path is required");
+  if (spec.storage_backend == "s3") {
+    return InvalidArgumentError(
+        "storage backend \"s3\" is not available in this build yet; use fs");
+  }
   if (spec.storage_backend != "fs") {
     return InvalidArgumentError("unknown storage backend \"" + spec.storage_backend +
-                                "\": this build supports fs");
+                                "\": must be fs or s3");
   }
   const std::string& ds = spec.storage_dataset;
   if (ds.empty() || ds == "." || ds == ".." || ds.find('/') != std::string::npos) {
