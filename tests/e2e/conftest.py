@@ -1,0 +1,39 @@
+"""Shared fixtures for the end-to-end suite.
+
+Every test gets a fresh process tag (see quarry_harness.TAG_VAR). Each quarry started by the test
+carries it, so after the test every process of the run's tree — executor, Chromium and its
+helpers — can be found and must be gone (executor-contract §14.3, §23 items 39–40).
+"""
+
+import pytest
+
+import quarry_harness as qh
+
+
+@pytest.fixture(scope="module", autouse=True)
+def quarry_binary(request):
+    if request.module.__name__ == "test_harness_reader":
+        return None  # checks the suite's own reader; needs no binary
+    if not qh.QUARRY_BIN.exists():
+        message = f"quarry binary not found at {qh.QUARRY_BIN} (build it or set QUARRY_BIN)"
+        if qh.QUARRY_BIN_EXPLICIT:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return qh.QUARRY_BIN
+
+
+@pytest.fixture(autouse=True)
+def procs():
+    """Watches the test's processes; fails the test if any survive it (3 s grace for reaping)."""
+    tag = qh.new_tag()
+    qh.set_current_tag(tag)
+    with qh.ProcessWatcher(tag) as watcher:
+        yield watcher
+    survivors = qh.wait_for_no_processes(tag, watcher, grace=3.0)
+    qh.set_current_tag(None)
+    if survivors:
+        qh.kill_tagged_processes(survivors)
+        listing = "\n".join(f"  pid {p.pid} (ppid {p.ppid}, state {p.state}): {p.cmdline[:160]}"
+                            for p in survivors)
+        pytest.fail(f"processes of the run are still alive after the test:\n{listing}",
+                    pytrace=False)
