@@ -83,10 +83,11 @@ std::optional<IngestError> Ingestor::OnEvent(Event ev) {
     return Stream("seq violation: got " + std::to_string(ev.seq) + ", expected " +
                   std::to_string(last_seq_ + 1));
   }
-  last_seq_ = ev.seq;
 
-  // D11.3: after the accepted terminal nothing reaches observers, the policy or storage.
+  // D11.3: after the accepted terminal an event is consumed (its seq advances the counter) but
+  // reaches neither observers, the policy nor storage.
   if (terminal_) {
+    last_seq_ = ev.seq;
     ++post_terminal_;
     return std::nullopt;
   }
@@ -94,8 +95,9 @@ std::optional<IngestError> Ingestor::OnEvent(Event ev) {
     std::optional<uint64_t> size;
     if (ev.has_artifact_size_bytes) size = ev.artifact_size_bytes;
     Status s = artifacts_.Commit(ev.has_artifact_id ? ev.Get(ev.artifact_id) : "", size);
-    if (!s.ok()) return Stream(s.message());
+    if (!s.ok()) return Stream(s.message());  // rejected: not counted in event_count
   }
+  last_seq_ = ev.seq;
   if (IsTerminalEventType(ev.Type())) terminal_ = ReadTerminal(ev);
   if (on_event_) on_event_(ev);
   Status s = policy_->IngestEvent(std::move(ev));

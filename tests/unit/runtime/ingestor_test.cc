@@ -118,6 +118,7 @@ TEST_F(IngestorTest, D11_3_NothingAfterTheTerminalReachesThePolicy) {
   EXPECT_EQ(policy_.types, (std::vector<std::string>{"run_complete"}));
   EXPECT_TRUE(policy_.chunk_offsets.empty());
   EXPECT_EQ(ingestor_->post_terminal_frames(), 3u);
+  EXPECT_EQ(ingestor_->last_seq(), 3) << "consumed post-terminal events advance event_count";
   EXPECT_EQ(ingestor_->terminal()->type, "run_complete");
   // Still seq-checked after the terminal.
   auto gap = Feed(Envelope("item", 9));
@@ -146,6 +147,7 @@ TEST_F(IngestorTest, ArtifactChunksGetOffsetsAndCommitIsChecked) {
   auto mismatch = Feed(ArtifactCommit(2, "a", 7));  // committed twice
   ASSERT_TRUE(mismatch);
   EXPECT_EQ(mismatch->kind, IngestErrorKind::kStream);
+  EXPECT_EQ(ingestor_->last_seq(), 1) << "a rejected event is not counted in event_count";
 }
 
 TEST_F(IngestorTest, ArtifactSizeMismatchIsFatal) {
