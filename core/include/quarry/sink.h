@@ -14,6 +14,10 @@ class BatchSink {
   virtual ~BatchSink() = default;
   virtual Status WriteEvents(std::span<const Event> events) = 0;
   virtual Status WriteChunks(std::span<const Chunk> chunks) = 0;
+  // Whether `event` could be stored at all (e.g. no NaN, no line over the storage limit), without
+  // writing it. Policies that hold events until a later flush call it at admission, so an
+  // unstorable event fails the run when it arrives rather than failing a whole flush later.
+  virtual Status CheckEvent(const Event& /*event*/) const { return Status::Ok(); }
 };
 
 }  // namespace quarry

@@ -91,6 +91,13 @@ class BufferedPolicy final : public Policy {
 
   Status IngestEvent(Event event) override {
     const uint64_t size = event.EstimatedSize();
+    // Refuse an event that could never be stored now, not at the end-of-run flush (§4.8).
+    if (Status storable = sink_->CheckEvent(event); !storable.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++total_events_;
+      ++errors_;
+      return storable;
+    }
     std::optional<std::string> victim;
     bool dropped = false;
     Status result;

@@ -70,6 +70,12 @@ class StreamingPolicy final : public Policy {
 
   Status IngestEvent(Event event) override {
     const uint64_t size = event.EstimatedSize();
+    // Refuse an event that could never be stored now, not at a later flush (§4.8).
+    if (Status storable = sink_->CheckEvent(event); !storable.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++errors_;
+      return storable;
+    }
     std::optional<Trigger> trigger;
     {
       std::unique_lock<std::mutex> lock(mu_);

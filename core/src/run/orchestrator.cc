@@ -48,6 +48,7 @@ class CountingSink final : public BatchSink {
   Status WriteChunks(std::span<const Chunk> chunks) override {
     return Count(writer_->WriteChunks(chunks));
   }
+  Status CheckEvent(const Event& event) const override { return writer_->CheckEvent(event); }
   uint64_t successes() const { return ok_.load(); }
   uint64_t failures() const { return failed_.load(); }
 

@@ -82,7 +82,7 @@ class RunWriter : public BatchSink {
   // writing: lets a policy that holds events until later refuse an unstorable one when it is
   // ingested (§4.8). The chunks-before-commit rule is not checked: such a policy writes the
   // chunks later.
-  Status CheckEvent(const Event& event) const;
+  Status CheckEvent(const Event& event) const override;
   // Chunks are stored as `artifact_chunk` records, split into pieces of <= 6 MiB (§4.9).
   Status WriteChunks(std::span<const Chunk> chunks) override;
   // Sidecar file + .meta.json, exclusive create (§4.12); queues its reference for the next
