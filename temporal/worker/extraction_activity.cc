@@ -1,0 +1,184 @@
+#include "worker/extraction_activity.h"
+
+#include <filesystem>
+
+#include "quarry/json/canonical_json.h"
+#include "quarry/log.h"
+
+namespace quarry::temporal {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+void RunProgress::SetRunId(std::string run_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  run_id_ = std::move(run_id);
+}
+
+void RunProgress::OnEvent(const Event& event) {
+  std::optional<std::string> checkpoint;
+  if (event.Type() == "checkpoint") {
+    std::string text;
+    if (::quarry::json::AppendMsgpackAsJson(event.Get(event.payload), "payload", &text).ok()) {
+      auto v = nlohmann::json::parse(text, nullptr, false);
+      if (v.is_object() && v.contains("checkpoint_id") && v["checkpoint_id"].is_string()) {
+        checkpoint = v["checkpoint_id"].get<std::string>();
+      }
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  event_count_ = std::max(event_count_, event.seq);
+  if (checkpoint) last_checkpoint_id_ = std::move(checkpoint);
+}
+
+nlohmann::json RunProgress::Details() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  nlohmann::json d = {{"run_id", run_id_}, {"event_count", event_count_}};
+  d["last_checkpoint_id"] = last_checkpoint_id_ ? nlohmann::json(*last_checkpoint_id_) : nlohmann::json();
+  return d;
+}
+
+run::RunSpec ToRunSpec(const ExtractionParams& p, const WorkerRunSettings& settings) {
+  run::RunSpec s;
+  s.script = p.script;
+  s.run_id = p.run_id;
+  s.attempt = p.attempt;
+  s.job_id = p.job_id;
+  s.parent_run_id = p.parent_run_id;
+  if (p.job) s.job = p.job->dump();
+  s.job_file = p.job_json;
+  s.source = p.source;
+  s.category = p.category;
+  s.policy = p.policy;
+  s.flush_mode = p.flush_mode;
+  s.buffer_events = p.buffer_events;
+  s.buffer_bytes = p.buffer_bytes;
+  s.flush_count = p.flush_count;
+  s.flush_interval = p.flush_interval;
+  s.storage_backend = p.storage.backend;
+  s.storage_path = p.storage.path;
+  s.storage_dataset = p.storage.dataset;
+  s.executor = settings.executor;
+  s.browser_ws_endpoint = settings.browser_ws_endpoint;
+  s.resolve_from = p.resolve_from;
+  s.timeout = p.timeout;
+  return s;
+}
+
+namespace {
+
+std::string DatasetDir(const ExtractionParams& p) {
+  if (p.storage.path.empty()) return std::string();
+  std::error_code ec;
+  fs::path root = fs::absolute(p.storage.path, ec);
+  return (root / "datasets" / p.storage.dataset).lexically_normal().string();
+}
+
+// The ExtractionResult of a run that never started (invalid params).
+json NotStartedResult(const ExtractionParams* p, const std::string& message) {
+  json r = {{"outcome", "config_error"},
+            {"run_id", p ? p->run_id : ""},
+            {"attempt", p ? p->attempt : 1},
+            {"duration_ms", 0},
+            {"event_count", 0},
+            {"events_persisted", 0},
+            {"events_dropped", 0},
+            {"artifacts_committed", 0},
+            {"storage_path", p ? DatasetDir(*p) : ""},
+            {"message", message},
+            {"error_type", kConfigError}};
+  if (p && !p->job_id.empty()) r["job_id"] = p->job_id;
+  if (p && !p->parent_run_id.empty()) r["parent_run_id"] = p->parent_run_id;
+  return r;
+}
+
+ActivityOutcome ConfigError(const ExtractionParams* p, const std::string& message) {
+  ActivityOutcome o;
+  o.kind = ActivityOutcome::Kind::kFailed;
+  o.error = {kConfigError, message, /*non_retryable=*/true, NotStartedResult(p, message)};
+  return o;
+}
+
+}  // namespace
+
+json ExtractionResultJson(const run::RunResult& r, const std::string& storage_path) {
+  json j = {{"outcome", std::string(run::OutcomeName(r.outcome))},
+            {"run_id", r.meta.run_id},
+            {"attempt", r.meta.attempt},
+            {"duration_ms", r.duration_ms},
+            {"event_count", r.event_count},
+            {"events_persisted", r.policy_stats.events_persisted},
+            {"events_dropped", r.policy_stats.events_dropped},
+            {"artifacts_committed", r.artifacts.committed},
+            {"storage_path", storage_path},
+            {"message", r.message}};
+  if (r.meta.job_id) j["job_id"] = *r.meta.job_id;
+  if (r.meta.parent_run_id) j["parent_run_id"] = *r.meta.parent_run_id;
+  if (r.error_type) j["error_type"] = *r.error_type;
+  return j;
+}
+
+ActivityOutcome MapRunResult(const run::RunResult& r, const std::string& storage_path) {
+  ActivityOutcome o;
+  json result = ExtractionResultJson(r, storage_path);
+  if (r.outcome == run::Outcome::kSuccess) {
+    o.result = std::move(result);
+    return o;
+  }
+  o.kind = ActivityOutcome::Kind::kFailed;
+  const char* type = kExecutorCrash;
+  bool non_retryable = false;
+  switch (r.outcome) {
+    case run::Outcome::kScriptError: type = kScriptError; break;
+    case run::Outcome::kExecutorCrash: type = kExecutorCrash; break;
+    case run::Outcome::kPolicyFailure: type = kPolicyFailure; non_retryable = true; break;
+    case run::Outcome::kVersionMismatch: type = kVersionMismatch; non_retryable = true; break;
+    case run::Outcome::kSuccess: break;
+  }
+  std::string message = r.message.empty() ? std::string(run::OutcomeName(r.outcome)) : r.message;
+  o.error = {type, message, non_retryable, std::move(result)};
+  return o;
+}
+
+ActivityOutcome RunExtraction(const std::optional<json>& input, const WorkerRunSettings& settings,
+                              run::CancelToken* cancel, RunProgress* progress) {
+  if (!input) return ConfigError(nullptr, "RunQuarryExtraction needs ExtractionParams as input");
+  auto params = ParseExtractionParams(*input);
+  if (!params.ok()) return ConfigError(nullptr, params.status().message());
+  progress->SetRunId(params->run_id);
+
+  log::RunContext log_ctx{params->run_id, params->attempt,
+                          params->job_id.empty() ? std::nullopt : std::optional(params->job_id),
+                          params->parent_run_id.empty() ? std::nullopt
+                                                        : std::optional(params->parent_run_id)};
+  auto config = run::BuildRunConfig(ToRunSpec(*params, settings), [&](const std::string& w) {
+    log::Write(log::Level::kWarn, w, &log_ctx);
+  });
+  if (!config.ok()) return ConfigError(&*params, config.status().message());
+  if (params->proxy) {
+    run::ProxyEndpoint px;
+    px.protocol = params->proxy->protocol;
+    px.host = params->proxy->host;
+    px.port = static_cast<int>(params->proxy->port);
+    px.username = params->proxy->username;
+    px.password = params->proxy->password;
+    config->proxy = std::move(px);
+  }
+  for (const auto& kv : settings.env) config->env.push_back(kv);
+  config->observer.on_event = [progress](const Event& ev) { progress->OnEvent(ev); };
+  config->observer.on_stderr_line = [&log_ctx](std::string_view line) {
+    log::Write(log::Level::kDebug, line, &log_ctx, R"({"stream":"executor_stderr"})");
+  };
+
+  log::Write(log::Level::kInfo, "run started", &log_ctx);
+  run::RunOrchestrator orchestrator(std::move(*config));
+  run::RunResult result = orchestrator.Execute(cancel);
+  if (Status s = orchestrator.PersistMetrics(result); !s.ok()) {
+    log::Write(log::Level::kWarn, "failed to persist the metrics record: " + s.message(), &log_ctx);
+  }
+  log::Write(log::Level::kInfo,
+             "run finished: " + std::string(run::OutcomeName(result.outcome)) + ": " + result.message,
+             &log_ctx);
+  return MapRunResult(result, DatasetDir(*params));
+}
+
+}  // namespace quarry::temporal

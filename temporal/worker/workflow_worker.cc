@@ -1,0 +1,151 @@
+#include "worker/workflow_worker.h"
+
+#include <chrono>
+
+#include "client/failure.h"
+#include "client/history.h"
+#include "quarry/log.h"
+#include "temporal/api/enums/v1/query.pb.h"
+#include "workflows/replay.h"
+
+namespace quarry::temporal {
+namespace {
+
+namespace enums = ::temporal::api::enums::v1;
+
+void Warn(const std::string& message) { log::Write(log::Level::kWarn, message); }
+
+}  // namespace
+
+WorkflowWorker::WorkflowWorker(WorkflowService* service, WorkflowWorkerOptions options,
+                               WorkflowFactory factory)
+    : service_(service), options_(std::move(options)), factory_(factory) {
+  if (options_.max_concurrent_tasks < 1) options_.max_concurrent_tasks = 1;
+}
+
+WorkflowWorker::~WorkflowWorker() {
+  StopPolling();
+  Join();
+}
+
+void WorkflowWorker::Start() {
+  for (int i = 0; i < options_.max_concurrent_tasks; ++i) {
+    pollers_.emplace_back([this] { PollLoop(); });
+  }
+}
+
+void WorkflowWorker::StopPolling() { stopping_.store(true); }
+
+void WorkflowWorker::Join() {
+  for (auto& t : pollers_) {
+    if (t.joinable()) t.join();
+  }
+  pollers_.clear();
+}
+
+void WorkflowWorker::PollLoop() {
+  const auto& opts = service_->options();
+  std::chrono::milliseconds backoff{0};
+  while (!stopping_.load()) {
+    if (backoff.count() > 0) {
+      // Short sleeps so a shutdown is not held up by an unreachable server.
+      for (auto slept = std::chrono::milliseconds(0); slept < backoff && !stopping_.load();
+           slept += std::chrono::milliseconds(100)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
+    wfs::PollWorkflowTaskQueueRequest req;
+    req.set_namespace_(opts.namespace_name);
+    req.mutable_task_queue()->set_name(options_.task_queue);
+    req.mutable_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
+    req.set_identity(opts.identity);
+    auto resp = service_->PollWorkflowTaskQueue(req);
+    if (!resp.ok()) {
+      if (resp.status().code() == StatusCode::kCancelled) return;
+      if (resp.status().code() != StatusCode::kDeadlineExceeded) {
+        Warn("workflow poll failed: " + resp.status().message());
+        backoff = std::min(std::max(backoff * 2, std::chrono::milliseconds(200)),
+                           std::chrono::milliseconds(10'000));
+      }
+      continue;
+    }
+    backoff = std::chrono::milliseconds(0);
+    if (resp->task_token().empty()) continue;
+    Process(*resp);
+  }
+}
+
+void WorkflowWorker::Process(const wfs::PollWorkflowTaskQueueResponse& task) {
+  const auto& opts = service_->options();
+  const std::string where = task.workflow_type().name() + " " +
+                            task.workflow_execution().workflow_id() + "/" +
+                            task.workflow_execution().run_id();
+  auto fail_task = [&](enums::WorkflowTaskFailedCause cause, const std::string& message) {
+    wfs::RespondWorkflowTaskFailedRequest req;
+    req.set_task_token(task.task_token());
+    req.set_namespace_(opts.namespace_name);
+    req.set_identity(opts.identity);
+    req.set_cause(cause);
+    const char* type = cause == enums::WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR
+                           ? "NonDeterministicError"
+                           : "WorkflowTaskError";
+    *req.mutable_failure() = ToFailure({type, message, false, std::nullopt});
+    auto sent = service_->RespondWorkflowTaskFailed(req);
+    if (!sent.ok()) Warn("RespondWorkflowTaskFailed for " + where + ": " + sent.status().message());
+  };
+
+  // Our workflows define no queries. Answer them at once rather than letting callers (the Web
+  // UI asks for stack traces) wait for a timeout.
+  const std::string no_queries = "quarry-temporal workflows answer no queries";
+  if (task.has_query()) {
+    wfs::RespondQueryTaskCompletedRequest req;
+    req.set_task_token(task.task_token());
+    req.set_namespace_(opts.namespace_name);
+    req.set_completed_type(enums::QUERY_RESULT_TYPE_FAILED);
+    req.set_error_message(no_queries);
+    auto sent = service_->RespondQueryTaskCompleted(req);
+    if (!sent.ok()) Warn("RespondQueryTaskCompleted for " + where + ": " + sent.status().message());
+    return;
+  }
+
+  history_pb::History history = task.history();
+  Status paged = AppendRemainingHistory(PageFetcherFor(service_), opts.namespace_name,
+                                        task.workflow_execution(), task.next_page_token(), &history);
+  if (!paged.ok()) {
+    Warn("workflow task " + where + ": cannot read its history: " + paged.message());
+    return fail_task(enums::WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE,
+                     "cannot read the history: " + paged.message());
+  }
+
+  ReplayResult r =
+      ReplayHistory(factory_, task.workflow_execution(), task.workflow_type().name(), history);
+  switch (r.kind) {
+    case ReplayResult::Kind::kCommands: {
+      wfs::RespondWorkflowTaskCompletedRequest req;
+      req.set_task_token(task.task_token());
+      req.set_namespace_(opts.namespace_name);
+      req.set_identity(opts.identity);
+      for (auto& c : r.commands) *req.add_commands() = std::move(c);
+      for (const auto& [id, query] : task.queries()) {
+        auto& answer = (*req.mutable_query_results())[id];
+        answer.set_result_type(enums::QUERY_RESULT_TYPE_FAILED);
+        answer.set_error_message(no_queries);
+      }
+      auto sent = service_->RespondWorkflowTaskCompleted(req);
+      if (!sent.ok()) {
+        Warn("RespondWorkflowTaskCompleted for " + where + ": " + sent.status().message());
+      }
+      return;
+    }
+    case ReplayResult::Kind::kNonDeterministic:
+      Warn("workflow task " + where + ": non-deterministic: " + r.message);
+      return fail_task(enums::WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR, r.message);
+    case ReplayResult::Kind::kUnknownWorkflow:
+    case ReplayResult::Kind::kBadHistory:
+      Warn("workflow task " + where + ": " + r.message);
+      return fail_task(enums::WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE,
+                       r.message);
+  }
+}
+
+}  // namespace quarry::temporal

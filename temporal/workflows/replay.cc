@@ -1,0 +1,338 @@
+#include "workflows/replay.h"
+
+#include <deque>
+#include <map>
+
+#include "client/payload.h"
+#include "temporal/api/enums/v1/command_type.pb.h"
+#include "temporal/api/enums/v1/event_type.pb.h"
+
+namespace quarry::temporal {
+namespace {
+
+namespace enums = ::temporal::api::enums::v1;
+namespace history_pb = ::temporal::api::history::v1;
+using enums::CommandType;
+using enums::EventType;
+
+// What a command event in history, or a command of ours, stands for: its command type and the id
+// that names it (activity id, timer id, scheduled event id; empty for closing commands).
+struct CommandKey {
+  CommandType type = enums::COMMAND_TYPE_UNSPECIFIED;
+  std::string id;
+  std::string what;  // for messages: the event type when it came from history
+
+  bool operator==(const CommandKey& o) const { return type == o.type && id == o.id; }
+  std::string Describe() const {
+    std::string name = enums::CommandType_Name(type);
+    if (name.rfind("COMMAND_TYPE_", 0) == 0) name.erase(0, 13);
+    if (type == enums::COMMAND_TYPE_UNSPECIFIED) name = what;
+    return id.empty() ? name : name + " \"" + id + "\"";
+  }
+};
+
+CommandKey KeyOf(const command_pb::Command& c) {
+  CommandKey k{c.command_type(), "", ""};
+  switch (c.command_type()) {
+    case enums::COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK:
+      k.id = c.schedule_activity_task_command_attributes().activity_id();
+      break;
+    case enums::COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK:
+      k.id = std::to_string(c.request_cancel_activity_task_command_attributes().scheduled_event_id());
+      break;
+    case enums::COMMAND_TYPE_START_TIMER: k.id = c.start_timer_command_attributes().timer_id(); break;
+    case enums::COMMAND_TYPE_CANCEL_TIMER: k.id = c.cancel_timer_command_attributes().timer_id(); break;
+    default: break;
+  }
+  return k;
+}
+
+// nullopt for events that are not the result of a command.
+std::optional<CommandKey> CommandKeyOfEvent(const history_pb::HistoryEvent& e) {
+  switch (e.event_type()) {
+    case enums::EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+      return CommandKey{enums::COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK,
+                        e.activity_task_scheduled_event_attributes().activity_id(), ""};
+    case enums::EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED:
+      return CommandKey{
+          enums::COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK,
+          std::to_string(e.activity_task_cancel_requested_event_attributes().scheduled_event_id()), ""};
+    case enums::EVENT_TYPE_TIMER_STARTED:
+      return CommandKey{enums::COMMAND_TYPE_START_TIMER, e.timer_started_event_attributes().timer_id(), ""};
+    case enums::EVENT_TYPE_TIMER_CANCELED:
+      return CommandKey{enums::COMMAND_TYPE_CANCEL_TIMER, e.timer_canceled_event_attributes().timer_id(), ""};
+    case enums::EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
+      return CommandKey{enums::COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, "", ""};
+    case enums::EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
+      return CommandKey{enums::COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION, "", ""};
+    case enums::EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
+      return CommandKey{enums::COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION, "", ""};
+    // Command events of features our workflows never use: always a mismatch.
+    case enums::EVENT_TYPE_MARKER_RECORDED:
+    case enums::EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+    case enums::EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
+    case enums::EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
+    case enums::EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+    case enums::EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED:
+    case enums::EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
+    case enums::EVENT_TYPE_NEXUS_OPERATION_SCHEDULED:
+    case enums::EVENT_TYPE_NEXUS_OPERATION_CANCEL_REQUESTED:
+      return CommandKey{enums::COMMAND_TYPE_UNSPECIFIED, "", enums::EventType_Name(e.event_type())};
+    default: return std::nullopt;
+  }
+}
+
+google::protobuf::Duration ToProto(std::chrono::milliseconds ms) {
+  google::protobuf::Duration d;
+  d.set_seconds(ms.count() / 1000);
+  d.set_nanos(static_cast<int32_t>((ms.count() % 1000) * 1'000'000));
+  return d;
+}
+
+class Context : public WorkflowContext {
+ public:
+  explicit Context(const std::map<std::string, int64_t>* scheduled) : scheduled_(scheduled) {}
+
+  const StartInfo& info() const override { return info_; }
+  StartInfo& mutable_info() { return info_; }
+  std::vector<command_pb::Command> TakeCommands() { return std::exchange(out_, {}); }
+
+  void ScheduleActivity(const ActivityOptions& o) override {
+    auto* a = Add(enums::COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK)
+                  ->mutable_schedule_activity_task_command_attributes();
+    if (!a) return;
+    a->set_activity_id(o.activity_id);
+    a->mutable_activity_type()->set_name(o.activity_type);
+    a->mutable_task_queue()->set_name(o.task_queue);
+    a->mutable_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
+    *a->mutable_input() = JsonPayloads(o.input);
+    *a->mutable_start_to_close_timeout() = ToProto(o.start_to_close);
+    if (o.heartbeat.count() > 0) *a->mutable_heartbeat_timeout() = ToProto(o.heartbeat);
+    if (o.schedule_to_start.count() > 0) {
+      *a->mutable_schedule_to_start_timeout() = ToProto(o.schedule_to_start);
+    }
+    a->mutable_retry_policy()->set_maximum_attempts(o.maximum_attempts);
+    *a->mutable_retry_policy()->mutable_initial_interval() = ToProto(o.retry_initial_interval);
+  }
+  void RequestCancelActivity(const std::string& activity_id) override {
+    auto it = scheduled_->find(activity_id);
+    if (it == scheduled_->end()) return;  // not scheduled yet in history: nothing to cancel
+    auto* c = Add(enums::COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK);
+    if (c) c->mutable_request_cancel_activity_task_command_attributes()->set_scheduled_event_id(it->second);
+  }
+  void StartTimer(const std::string& timer_id, std::chrono::milliseconds delay) override {
+    auto* c = Add(enums::COMMAND_TYPE_START_TIMER);
+    if (!c) return;
+    auto* a = c->mutable_start_timer_command_attributes();
+    a->set_timer_id(timer_id);
+    // The server refuses a zero timer; one millisecond keeps "no backoff" a valid command.
+    *a->mutable_start_to_fire_timeout() = ToProto(std::max(delay, std::chrono::milliseconds(1)));
+  }
+  void CancelTimer(const std::string& timer_id) override {
+    auto* c = Add(enums::COMMAND_TYPE_CANCEL_TIMER);
+    if (c) c->mutable_cancel_timer_command_attributes()->set_timer_id(timer_id);
+  }
+  void Complete(const nlohmann::json& result) override {
+    auto* c = Add(enums::COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION);
+    if (!c) return;
+    *c->mutable_complete_workflow_execution_command_attributes()->mutable_result() =
+        JsonPayloads(result);
+    closed_ = true;
+  }
+  void Fail(const failure_pb::Failure& failure) override {
+    auto* c = Add(enums::COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION);
+    if (!c) return;
+    *c->mutable_fail_workflow_execution_command_attributes()->mutable_failure() = failure;
+    closed_ = true;
+  }
+  void CancelWorkflow(const nlohmann::json& details) override {
+    auto* c = Add(enums::COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION);
+    if (!c) return;
+    *c->mutable_cancel_workflow_execution_command_attributes()->mutable_details() =
+        JsonPayloads(details);
+    closed_ = true;
+  }
+
+ private:
+  command_pb::Command* Add(CommandType type) {
+    if (closed_) return nullptr;
+    out_.emplace_back();
+    out_.back().set_command_type(type);
+    return &out_.back();
+  }
+
+  const std::map<std::string, int64_t>* scheduled_;
+  StartInfo info_;
+  std::vector<command_pb::Command> out_;
+  bool closed_ = false;
+};
+
+ReplayResult Error(ReplayResult::Kind kind, std::string message) {
+  ReplayResult r;
+  r.kind = kind;
+  r.message = std::move(message);
+  return r;
+}
+
+std::string EventName(const history_pb::HistoryEvent& e) {
+  std::string name = enums::EventType_Name(e.event_type());
+  if (name.rfind("EVENT_TYPE_", 0) == 0) name.erase(0, 11);
+  return name;
+}
+
+}  // namespace
+
+ReplayResult ReplayHistory(WorkflowFactory factory,
+                           const ::temporal::api::common::v1::WorkflowExecution& execution,
+                           const std::string& workflow_type, const history_pb::History& history) {
+  const auto& events = history.events();
+  if (events.empty() || events[0].event_type() != enums::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED) {
+    return Error(ReplayResult::Kind::kBadHistory, "history does not begin with WorkflowExecutionStarted");
+  }
+  std::unique_ptr<Workflow> wf = factory(workflow_type);
+  if (!wf) {
+    return Error(ReplayResult::Kind::kUnknownWorkflow,
+                 "workflow type \"" + workflow_type + "\" is not registered on this worker");
+  }
+
+  std::map<std::string, int64_t> scheduled_by_activity;  // activity id -> scheduled event id
+  std::map<int64_t, std::string> activity_by_scheduled;
+  Context ctx(&scheduled_by_activity);
+  {
+    StartInfo& info = ctx.mutable_info();
+    const auto& started = events[0].workflow_execution_started_event_attributes();
+    info.workflow_id = execution.workflow_id();
+    info.run_id = execution.run_id();
+    info.workflow_type = workflow_type;
+    info.task_queue = started.task_queue().name();
+    auto input = DecodeSingleArgument(started.input());
+    if (input.ok()) {
+      info.input = *input;
+    } else {
+      info.input_error = input.status().message();
+    }
+  }
+
+  std::vector<const history_pb::HistoryEvent*> pending;  // delivered at the next task
+  std::deque<command_pb::Command> expected;               // produced, not yet seen in history
+
+  auto deliver = [&](const history_pb::HistoryEvent& e) {
+    auto activity_id = [&](int64_t scheduled) {
+      auto it = activity_by_scheduled.find(scheduled);
+      return it == activity_by_scheduled.end() ? std::string() : it->second;
+    };
+    ActivityResolution r;
+    switch (e.event_type()) {
+      case enums::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED: wf->OnStart(ctx); return;
+      case enums::EVENT_TYPE_ACTIVITY_TASK_COMPLETED: {
+        const auto& a = e.activity_task_completed_event_attributes();
+        r.kind = ActivityResolution::Kind::kCompleted;
+        auto v = DecodeSingleArgument(a.result());
+        if (v.ok()) r.result = *v;
+        wf->OnActivityResolved(ctx, activity_id(a.scheduled_event_id()), r);
+        return;
+      }
+      case enums::EVENT_TYPE_ACTIVITY_TASK_FAILED: {
+        const auto& a = e.activity_task_failed_event_attributes();
+        r.kind = ActivityResolution::Kind::kFailed;
+        r.failure = a.failure();
+        r.view = ViewFailure(a.failure());
+        wf->OnActivityResolved(ctx, activity_id(a.scheduled_event_id()), r);
+        return;
+      }
+      case enums::EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: {
+        const auto& a = e.activity_task_timed_out_event_attributes();
+        r.kind = ActivityResolution::Kind::kTimedOut;
+        r.failure = a.failure();
+        r.view = ViewFailure(a.failure());
+        wf->OnActivityResolved(ctx, activity_id(a.scheduled_event_id()), r);
+        return;
+      }
+      case enums::EVENT_TYPE_ACTIVITY_TASK_CANCELED: {
+        const auto& a = e.activity_task_canceled_event_attributes();
+        r.kind = ActivityResolution::Kind::kCanceled;
+        r.view.kind = FailureView::Kind::kCanceled;
+        r.view.message = "activity canceled";
+        if (a.details().payloads_size() > 0) {
+          auto v = DecodePayload(a.details().payloads(0));
+          if (v.ok()) r.view.details = *v;
+        }
+        wf->OnActivityResolved(ctx, activity_id(a.scheduled_event_id()), r);
+        return;
+      }
+      case enums::EVENT_TYPE_TIMER_FIRED:
+        wf->OnTimerFired(ctx, e.timer_fired_event_attributes().timer_id());
+        return;
+      case enums::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED: wf->OnCancelRequested(ctx); return;
+      default: return;
+    }
+  };
+
+  for (int i = 0; i < events.size(); ++i) {
+    const auto& e = events[i];
+    if (auto key = CommandKeyOfEvent(e)) {
+      if (expected.empty()) {
+        return Error(ReplayResult::Kind::kNonDeterministic,
+                     "history event " + std::to_string(e.event_id()) + " (" + EventName(e) + " " +
+                         key->Describe() + ") has no matching command: the workflow no longer "
+                         "produces it");
+      }
+      CommandKey mine = KeyOf(expected.front());
+      if (!(mine == *key)) {
+        return Error(ReplayResult::Kind::kNonDeterministic,
+                     "history event " + std::to_string(e.event_id()) + " is " + EventName(e) + " " +
+                         key->Describe() + ", but the workflow now produces " + mine.Describe());
+      }
+      expected.pop_front();
+      if (e.event_type() == enums::EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
+        scheduled_by_activity[key->id] = e.event_id();
+        activity_by_scheduled[e.event_id()] = key->id;
+      }
+      continue;
+    }
+    switch (e.event_type()) {
+      case enums::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+      case enums::EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+      case enums::EVENT_TYPE_ACTIVITY_TASK_FAILED:
+      case enums::EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
+      case enums::EVENT_TYPE_ACTIVITY_TASK_CANCELED:
+      case enums::EVENT_TYPE_TIMER_FIRED:
+      case enums::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
+        pending.push_back(&e);
+        break;
+      case enums::EVENT_TYPE_WORKFLOW_TASK_STARTED: {
+        const bool current = i + 1 == events.size();
+        const bool completed =
+            !current && events[i + 1].event_type() == enums::EVENT_TYPE_WORKFLOW_TASK_COMPLETED;
+        if (!current && !completed) break;  // failed or timed out: its events go to the next task
+        if (!expected.empty()) {
+          return Error(ReplayResult::Kind::kNonDeterministic,
+                       "the workflow now produces " + KeyOf(expected.front()).Describe() +
+                           ", which history does not have (before event " +
+                           std::to_string(e.event_id()) + ")");
+        }
+        for (const auto* p : pending) deliver(*p);
+        pending.clear();
+        auto produced = ctx.TakeCommands();
+        if (current) {
+          ReplayResult r;
+          r.commands = std::move(produced);
+          return r;
+        }
+        expected.assign(std::make_move_iterator(produced.begin()),
+                        std::make_move_iterator(produced.end()));
+        break;
+      }
+      default: break;
+    }
+  }
+  // A closed (or not yet current) history: everything produced must have been recorded.
+  if (!expected.empty()) {
+    return Error(ReplayResult::Kind::kNonDeterministic,
+                 "the workflow now produces " + KeyOf(expected.front()).Describe() +
+                     ", which history does not have");
+  }
+  return ReplayResult{};
+}
+
+}  // namespace quarry::temporal

@@ -1,0 +1,39 @@
+// Replays a full workflow history into a fresh workflow instance and returns the commands of the
+// current workflow task (../shared/spec/temporal.md §4). The worker uses no sticky queues, so every
+// task starts from event 1:
+//
+//   * events are delivered to the workflow at the workflow task that follows them in history;
+//     tasks that failed or timed out are skipped (their events go to the next task);
+//   * the commands each completed task produced are checked, in order, against the command events
+//     that follow its WorkflowTaskCompleted event (type and activity/timer id must match); any
+//     difference is a non-determinism error;
+//   * the commands of the last task (its WorkflowTaskStarted is the last event) are the result.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "workflows/workflow.h"
+#include "temporal/api/common/v1/message.pb.h"
+#include "temporal/api/history/v1/message.pb.h"
+
+namespace quarry::temporal {
+
+struct ReplayResult {
+  enum class Kind {
+    kCommands,          // commands holds the new commands of the current task (maybe none)
+    kNonDeterministic,  // message says which command and event disagreed
+    kUnknownWorkflow,   // no workflow registered for the type
+    kBadHistory,        // malformed history (no start event, ...)
+  };
+  Kind kind = Kind::kCommands;
+  std::vector<command_pb::Command> commands;
+  std::string message;
+};
+
+ReplayResult ReplayHistory(WorkflowFactory factory,
+                           const ::temporal::api::common::v1::WorkflowExecution& execution,
+                           const std::string& workflow_type,
+                           const ::temporal::api::history::v1::History& history);
+
+}  // namespace quarry::temporal

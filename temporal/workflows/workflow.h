@@ -1,0 +1,81 @@
+// The contract between the replay engine and workflow code. A workflow is a deterministic state
+// machine: it sees the events of its history in order, grouped by workflow task, and answers with
+// commands. It must not read clocks, randomness, the environment or do I/O: everything it decides
+// is a function of what it was given here.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "client/failure.h"
+#include "temporal/api/command/v1/message.pb.h"
+#include "temporal/api/failure/v1/message.pb.h"
+
+namespace quarry::temporal {
+
+namespace command_pb = ::temporal::api::command::v1;
+
+struct StartInfo {
+  std::string workflow_id;
+  std::string run_id;  // of this execution
+  std::string workflow_type;
+  std::string task_queue;
+  // The first input argument; nullopt when none was given. Undecodable input is reported as
+  // input_error instead.
+  std::optional<nlohmann::json> input;
+  std::string input_error;
+};
+
+struct ActivityResolution {
+  enum class Kind { kCompleted, kFailed, kTimedOut, kCanceled };
+  Kind kind = Kind::kCompleted;
+  std::optional<nlohmann::json> result;  // kCompleted
+  failure_pb::Failure failure;           // kFailed, kTimedOut
+  FailureView view;                      // of `failure` (kFailed, kTimedOut) or of the details
+};
+
+struct ActivityOptions {
+  std::string activity_id;
+  std::string activity_type;
+  std::string task_queue;
+  nlohmann::json input;
+  std::chrono::milliseconds start_to_close{0};
+  std::chrono::milliseconds heartbeat{0};
+  std::chrono::milliseconds schedule_to_start{0};
+  int32_t maximum_attempts = 1;
+  std::chrono::milliseconds retry_initial_interval{1000};
+};
+
+// What workflow code may do. Commands are collected in call order; after the workflow closed
+// (Complete/Fail/CancelWorkflow) further commands are ignored.
+class WorkflowContext {
+ public:
+  virtual ~WorkflowContext() = default;
+  virtual const StartInfo& info() const = 0;
+  virtual void ScheduleActivity(const ActivityOptions& options) = 0;
+  virtual void RequestCancelActivity(const std::string& activity_id) = 0;
+  virtual void StartTimer(const std::string& timer_id, std::chrono::milliseconds delay) = 0;
+  virtual void CancelTimer(const std::string& timer_id) = 0;
+  virtual void Complete(const nlohmann::json& result) = 0;
+  virtual void Fail(const failure_pb::Failure& failure) = 0;
+  virtual void CancelWorkflow(const nlohmann::json& details) = 0;
+};
+
+class Workflow {
+ public:
+  virtual ~Workflow() = default;
+  virtual void OnStart(WorkflowContext& ctx) = 0;
+  virtual void OnActivityResolved(WorkflowContext& ctx, const std::string& activity_id,
+                                  const ActivityResolution& resolution) = 0;
+  virtual void OnTimerFired(WorkflowContext& ctx, const std::string& timer_id) = 0;
+  virtual void OnCancelRequested(WorkflowContext& ctx) = 0;
+};
+
+// Creates a fresh instance for one replay; nullptr for an unknown workflow type.
+using WorkflowFactory = std::unique_ptr<Workflow> (*)(const std::string& workflow_type);
+
+}  // namespace quarry::temporal
