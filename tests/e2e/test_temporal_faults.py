@@ -106,3 +106,36 @@ def test_sigterm_lets_the_grace_period_run_out_then_cancels(tenv, tmp_path, proc
     assert [a["activity_id"] for a in d["pending_activities"]] == ["attempt-1"]
     assert d["pending_activities"][0]["heartbeat_details"]["event_count"] >= 1
     tenv.client("cancel", "wf-sigterm")
+
+
+def test_terminated_workflow_stops_the_run_through_heartbeat_not_found(tenv, tmp_path, procs):
+    # temporal.md §3: a NotFound heartbeat reply (the activity is gone: here the workflow was
+    # terminated, which sends no cancellation) must stop the run through the orchestrator's cancel
+    # path: process tree killed, accepted events kept, the worker unharmed.
+    store = tmp_path / "store"
+    store.mkdir()
+    worker = tenv.worker()
+    r = tenv.start("wf-terminate", script=SLEEPER, store=store)
+    assert r.returncode == 0, r.stderr
+    tenv.wait_for_item(store, "before_sleep")
+    time.sleep(0.5)  # the watcher samples the run's processes
+    run_procs = [p for p in procs.seen.values() if qh.is_browser_or_executor(p)]
+    assert any("chrom" in p.cmdline for p in run_procs), "no Chromium seen for the run"
+
+    t = tenv.temporal("workflow", "terminate", "--workflow-id", "wf-terminate",
+                      "--reason", "e2e: heartbeat NotFound")
+    assert t.returncode == 0, t.stderr
+    terminated_at = time.monotonic()
+    qh.wait_for(lambda: not alive(run_procs), timeout=15,
+                what="executor and Chromium gone after the workflow was terminated")
+    assert time.monotonic() - terminated_at < 15
+
+    qh.wait_for(lambda: "no longer exists on the server" in worker.output(), timeout=10,
+                what="the worker logging that the activity is gone")
+    runs = [d for d in (store / "datasets" / "quarry" / "partitions").rglob("run_id=*")
+            if d.is_dir()]
+    assert len(runs) == 1, runs
+    run_id = runs[0].name.split("=", 1)[1]
+    run = lode_run(store, run_id)
+    assert [e["payload"]["item_type"] for e in run.items()] == ["before_sleep"]
+    assert worker.proc.poll() is None, "the worker must survive an abandoned activity"
