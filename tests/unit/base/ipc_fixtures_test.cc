@@ -150,6 +150,7 @@ TEST(IpcFixtures, EveryFixtureOfSection22IsPresent) {
       "file_write_bad_filename",
       "file_write_then_ack",
       "frame_too_large",
+      "full_run",
       "item_event",
       "log_event",
       "missing_type",
