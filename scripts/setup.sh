@@ -13,7 +13,7 @@ APT_PACKAGES=(
   libcurl4-openssl-dev libhiredis-dev libsqlite3-dev libssl-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libgtest-dev libgmock-dev libbenchmark-dev
-  chromium redis-server procps nodejs npm python3
+  chromium redis-server procps openssl nodejs npm python3
 )
 
 log() { printf '[setup] %s\n' "$*" >&2; }
