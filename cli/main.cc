@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "outbox_command.h"
 #include "quarry/ipc/frame_format.h"
 #include "quarry/log.h"
 #include "quarry/version.h"
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   int exit_code = 0;
   quarry::cli::AddRunCommand(&app, &exit_code);
+  quarry::cli::AddOutboxCommand(&app, &exit_code);
   AddVersionCommand(&app, &exit_code);
 
   if (argc <= 1) {

@@ -6,13 +6,17 @@
 
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "config_file.h"
+#include "notify.h"
 #include "progress_line.h"
 #include "quarry/duration.h"
 #include "quarry/lode/store.h"
@@ -39,6 +43,18 @@ struct RunFlags {
   std::string storage_dataset = "quarry", storage_backend, storage_path;
   std::string resolve_from, timeout = "0";
   int64_t attempt = 1;
+  // Notification adapter (§4.1 rows 39–44).
+  std::string adapter, adapter_url, adapter_timeout, adapter_channel;
+  std::vector<std::string> adapter_headers;
+  int64_t adapter_retries = 3;
+  std::map<std::string, std::string> config_headers;
+  std::optional<int64_t> config_adapter_retries;
+  // Event sinks (§4.1 rows 45–53).
+  std::vector<std::string> event_sinks;
+  std::vector<run::SinkSpec> config_sinks;
+  std::string sink_redis_url, sink_redis_stream_key, sink_redis_ttl, sink_redis_timeout;
+  std::string sink_redis_delivery, sink_lode_delivery;
+  int64_t sink_redis_max_len = 0, sink_redis_retries = 0;
   bool quiet = false, dry_run = false;
   // Every run launches its own browser in this build (no reusable browser server yet), which is
   // what --no-browser-reuse asks for; the flag is accepted so scripted invocations keep working.
@@ -100,12 +116,69 @@ void ApplyConfig(RunFlags& f, const ConfigFile& c) {
   if (!c.proxies.empty() || !c.proxy.pool.empty() || !c.proxy.strategy.empty()) {
     Fail("failed to load config: proxy pools are not available in this build yet");
   }
-  if (!c.adapter.type.empty() || !c.adapter.url.empty()) {
-    Fail("failed to load config: notification adapters are not available in this build yet");
+  Merge(f, "--adapter", &f.adapter, c.adapter.type);
+  Merge(f, "--adapter-url", &f.adapter_url, c.adapter.url);
+  Merge(f, "--adapter-channel", &f.adapter_channel, c.adapter.channel);
+  if (!f.Set("--adapter-timeout") && c.adapter.timeout.count() != 0) {
+    f.adapter_timeout = FormatDuration(c.adapter.timeout);
   }
-  if (c.has_sinks) {
-    Fail("failed to load config: events.sinks is not available in this build yet");
+  f.config_headers = c.adapter.headers;
+  f.config_adapter_retries = c.adapter.retries;
+  // events.sinks is used only when no --event-sink flag is given (not merged).
+  for (const ConfigSink& s : c.sinks) {
+    run::SinkSpec spec;
+    spec.type = s.type;
+    spec.delivery = s.delivery;
+    spec.url = s.url;
+    spec.stream_key = s.stream_key;
+    spec.max_len = s.max_len;
+    if (s.ttl) spec.ttl = s.ttl->count() < 0 ? "-1" : FormatDuration(*s.ttl);
+    if (s.timeout) spec.timeout = FormatDuration(*s.timeout);
+    spec.retries = s.retries;
+    f.config_sinks.push_back(std::move(spec));
   }
+}
+
+// §4.1 rows 39–53 into the spec: config first, explicitly set flags override.
+void FillIntegrations(const RunFlags& f, run::RunSpec* spec) {
+  run::AdapterSpec& a = spec->adapter;
+  a.type = f.adapter;
+  a.url = f.adapter_url;
+  a.channel = f.adapter_channel;
+  a.timeout = f.adapter_timeout;
+  for (const auto& [k, v] : f.config_headers) a.headers.push_back(k + "=" + v);
+  a.headers.insert(a.headers.end(), f.adapter_headers.begin(), f.adapter_headers.end());
+  if (f.Set("--adapter-retries")) {
+    a.retries = f.adapter_retries;
+  } else {
+    a.retries = f.config_adapter_retries;
+  }
+
+  if (f.Set("--event-sink")) {
+    for (const std::string& value : f.event_sinks) {
+      size_t start = 0;
+      while (true) {
+        size_t comma = value.find(',', start);
+        std::string type = value.substr(start, comma == std::string::npos ? comma : comma - start);
+        run::SinkSpec sink;
+        sink.type = type;
+        spec->event_sinks.push_back(std::move(sink));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    }
+  } else {
+    spec->event_sinks = f.config_sinks;
+  }
+  run::SinkOverrides& o = spec->sink_overrides;
+  if (f.Set("--event-sink-redis-url")) o.redis_url = f.sink_redis_url;
+  if (f.Set("--event-sink-redis-stream-key")) o.redis_stream_key = f.sink_redis_stream_key;
+  if (f.Set("--event-sink-redis-max-len")) o.redis_max_len = f.sink_redis_max_len;
+  if (f.Set("--event-sink-redis-ttl")) o.redis_ttl = f.sink_redis_ttl;
+  if (f.Set("--event-sink-redis-timeout")) o.redis_timeout = f.sink_redis_timeout;
+  if (f.Set("--event-sink-redis-retries")) o.redis_retries = f.sink_redis_retries;
+  if (f.Set("--event-sink-redis-delivery")) o.redis_delivery = f.sink_redis_delivery;
+  if (f.Set("--event-sink-lode-delivery")) o.lode_delivery = f.sink_lode_delivery;
 }
 
 int Execute(RunFlags& f) {
@@ -152,10 +225,20 @@ int Execute(RunFlags& f) {
   spec.browser_ws_endpoint = f.browser_ws_endpoint;
   spec.resolve_from = f.resolve_from;
   spec.timeout = f.timeout;
+  FillIntegrations(f, &spec);
   run::RunConfig config =
       OrFail(run::BuildRunConfig(spec, [](const std::string& w) { log::Warning(w); }));
   const run::RunMeta meta = config.meta;
   const policy::PolicyConfig pc = config.policy;
+  NotifyTarget notify;
+  notify.adapter = config.adapter;
+  notify.store = config.store;
+  notify.storage_root = std::filesystem::absolute(f.storage_path).lexically_normal().string();
+  notify.dataset = config.dataset;
+  notify.source = config.source;
+  notify.category = config.category;
+
+  RedrivePendingNotifications(notify);
 
   const bool progress_enabled = !f.quiet && ::isatty(STDERR_FILENO);
   ProgressLine progress(progress_enabled);
@@ -179,6 +262,11 @@ int Execute(RunFlags& f) {
   if (Status s = orchestrator.PersistMetrics(result); !s.ok()) {
     log::Warning("failed to persist the metrics record: " + s.message());
   }
+  // §4.5 step 2: after the metrics record, before the report; never changes the exit code.
+  NotifyAdapter(notify, result,
+                std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now() - wall_start)
+                    .count());
   if (!f.report.empty()) {
     std::string report = run::ReportJson(result, exit_code);
     if (f.report == "-") {
@@ -261,6 +349,34 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
   cmd->add_option("--storage-path", f.storage_path, "fs: an existing directory");
   cmd->add_option("--resolve-from", f.resolve_from, "Fallback directory for the script's imports");
   cmd->add_option("--timeout", f.timeout, "Whole-run time limit (e.g. 5m); 0 = none");
+  cmd->add_option("--adapter", f.adapter, "Notify after the run: webhook or redis");
+  cmd->add_option("--adapter-url", f.adapter_url, "Webhook URL or redis:// URL of the adapter");
+  cmd->add_option("--adapter-header", f.adapter_headers,
+                  "Webhook header key=value (repeatable; never split on commas)")
+      ->allow_extra_args(false);
+  cmd->add_option("--adapter-timeout", f.adapter_timeout,
+                  "Adapter timeout per attempt and overall (default 10s)");
+  cmd->add_option("--adapter-retries", f.adapter_retries, "Adapter retries (default 3)");
+  cmd->add_option("--adapter-channel", f.adapter_channel,
+                  "redis adapter: channel (default quarry:run_completed)");
+  cmd->add_option("--event-sink", f.event_sinks,
+                  "Event sink: lode or redis (repeatable, comma-separated lists)")
+      ->allow_extra_args(false);
+  cmd->add_option("--event-sink-redis-url", f.sink_redis_url, "redis sink: redis:// URL");
+  cmd->add_option("--event-sink-redis-stream-key", f.sink_redis_stream_key,
+                  "redis sink: stream key (default quarry:events)");
+  cmd->add_option("--event-sink-redis-max-len", f.sink_redis_max_len,
+                  "redis sink: MAXLEN ~ (default 100000; -1 disables trimming)");
+  cmd->add_option("--event-sink-redis-ttl", f.sink_redis_ttl,
+                  "redis sink: stream TTL (default 24h; -1 disables expiry)");
+  cmd->add_option("--event-sink-redis-timeout", f.sink_redis_timeout,
+                  "redis sink: timeout per attempt (default 2s)");
+  cmd->add_option("--event-sink-redis-retries", f.sink_redis_retries,
+                  "redis sink: retries (default 2)");
+  cmd->add_option("--event-sink-redis-delivery", f.sink_redis_delivery,
+                  "redis sink: mandatory or best_effort");
+  cmd->add_option("--event-sink-lode-delivery", f.sink_lode_delivery,
+                  "lode sink (explicit or implicit): mandatory or best_effort");
   cmd->callback([flags, exit_code]() {
     try {
       *exit_code = Execute(*flags);

@@ -19,6 +19,7 @@
 #include "quarry/log.h"
 #include "quarry/redact.h"
 #include "quarry/run/report.h"
+#include "quarry/sinks/event_sinks.h"
 #include "run/ingestor.h"
 #include "run/outcome.h"
 #include "run/run_request.h"
@@ -369,15 +370,31 @@ RunResult RunOrchestrator::Impl::Execute(CancelToken* cancel) {
   OutcomeInputs in;
   IngestErrorKind error_kind = IngestErrorKind::kStream;
   CountingSink sink(writer_.get());
+  // Events go to the configured sinks (the counted Lode writer among them, or not); chunks always
+  // go to Lode (§8.5).
+  std::unique_ptr<sinks::FanOutSink> event_sinks;
+  {
+    auto f = sinks::NewFanOutSink(&sink, c_.event_sinks, {c_.meta.run_id, c_.source, c_.category},
+                                  &log_ctx_);
+    if (f.ok()) {
+      event_sinks = std::move(f).value();
+    } else {
+      in.cause = AbnormalCause::kPolicy;
+      in.cause_message = "failed to create policy: " + f.status().message();
+      event_sinks = std::move(sinks::NewFanOutSink(&sink, {}, {}, &log_ctx_)).value();
+    }
+  }
   std::unique_ptr<policy::Policy> policy;
-  if (Status meta_ok = ValidateRunMeta(c_.meta); !meta_ok.ok()) {
+  if (in.cause != AbnormalCause::kNone) {
+    // an event sink could not be built
+  } else if (Status meta_ok = ValidateRunMeta(c_.meta); !meta_ok.ok()) {
     in.cause = AbnormalCause::kStartFailed;
     in.cause_message = "failed to start executor: invalid run metadata: " + meta_ok.message();
   } else if (!writer_) {
     in.cause = AbnormalCause::kStartFailed;
     in.cause_message = "failed to start executor: no storage configured";
   } else {
-    auto p = policy::NewPolicy(c_.policy, &sink, &log_ctx_);
+    auto p = policy::NewPolicy(c_.policy, event_sinks.get(), &log_ctx_);
     if (!p.ok()) {
       in.cause = AbnormalCause::kPolicy;
       in.cause_message = p.status().message();
@@ -385,7 +402,7 @@ RunResult RunOrchestrator::Impl::Execute(CancelToken* cancel) {
       policy = std::move(p).value();
     }
   }
-  if (!policy) policy = policy::NewStrictPolicy(&sink);  // inert: nothing is ingested
+  if (!policy) policy = policy::NewStrictPolicy(event_sinks.get());  // inert: nothing is ingested
 
   stderr_.on_line = c_.observer.on_stderr_line;
   Ingestor ingestor(c_.meta, policy.get(), writer_.get(), &log_ctx_, c_.observer.on_event);
@@ -499,6 +516,9 @@ RunResult RunOrchestrator::Impl::Execute(CancelToken* cancel) {
 
   if (Status closed = policy->Close(); !closed.ok()) {
     log::Write(log::Level::kWarn, "policy close: " + closed.message(), &log_ctx_);
+  }
+  if (Status closed = event_sinks->Close(); !closed.ok()) {
+    log::Write(log::Level::kWarn, "event sink close: " + closed.message(), &log_ctx_);
   }
   metrics_ts_ = FormatUtc(std::chrono::system_clock::now(), "%Y-%m-%dT%H:%M:%SZ", false);
   return r;

@@ -5,6 +5,7 @@
 #include "quarry/duration.h"
 #include "quarry/lode/store.h"
 #include "quarry/policy/policy.h"
+#include "quarry/sinks/event_sinks.h"
 
 namespace quarry::run {
 namespace fs = std::filesystem;
@@ -80,6 +81,10 @@ StatusOr<RunConfig> BuildRunConfig(const RunSpec& spec,
     }
   }
 
+  QUARRY_ASSIGN_OR_RETURN(auto adapter, BuildAdapterConfig(spec.adapter, warn));
+  QUARRY_ASSIGN_OR_RETURN(auto event_sinks,
+                          BuildSinkConfigs(spec.event_sinks, spec.sink_overrides));
+
   RunMeta meta;
   meta.run_id = spec.run_id;
   meta.attempt = spec.attempt;
@@ -92,6 +97,12 @@ StatusOr<RunConfig> BuildRunConfig(const RunSpec& spec,
   if (!store.ok()) {
     return Status(store.status().code(), "failed to create policy: " + store.status().message());
   }
+  for (const auto& sink : event_sinks) {
+    if (sink.type != "redis") continue;
+    if (auto url = sinks::ParseRedisUrl(sink.redis.url); !url.ok()) {
+      return Status(url.status().code(), "failed to create policy: " + url.status().message());
+    }
+  }
 
   RunConfig config;
   config.executor_path = executor;
@@ -103,6 +114,8 @@ StatusOr<RunConfig> BuildRunConfig(const RunSpec& spec,
   config.store = *store;
   config.dataset = ds;
   config.policy = pc;
+  config.event_sinks = std::move(event_sinks);
+  config.adapter = std::move(adapter);
   config.browser_ws_endpoint = spec.browser_ws_endpoint;
   if (timeout.count() > 0) config.timeout = timeout;
   config.resolve_from = resolve_from;

@@ -10,10 +10,12 @@
 #include <utility>
 #include <vector>
 
+#include "quarry/adapters/adapters.h"
 #include "quarry/duration.h"
 #include "quarry/lode/run_writer.h"
 #include "quarry/lode/store.h"
 #include "quarry/policy/policy.h"
+#include "quarry/sinks/event_sinks.h"
 #include "quarry/status.h"
 
 namespace quarry::run {
@@ -57,6 +59,10 @@ struct RunConfig {
   std::shared_ptr<lode::Store> store;
   std::string dataset = "quarry";
   policy::PolicyConfig policy;
+  // Event sinks (cli-and-integrations.md §8.5); empty = the implicit mandatory Lode sink.
+  std::vector<sinks::SinkConfig> event_sinks;
+  // The notification adapter, sent by the caller after the run (the orchestrator ignores it).
+  std::optional<adapters::AdapterConfig> adapter;
 
   std::optional<ProxyEndpoint> proxy;
   std::string browser_ws_endpoint;

@@ -8,11 +8,39 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "quarry/run/run_config.h"
 #include "quarry/status.h"
 
 namespace quarry::run {
+
+// One event sink as given (a flag or a config entry), before defaults are applied.
+struct SinkSpec {
+  std::string type;      // lode | redis
+  std::string delivery;  // "" = mandatory
+  std::string url, stream_key;
+  std::optional<int64_t> max_len;  // nullopt/0 = 100000; negative disables trimming
+  std::string ttl;                 // duration; ""/0 = 24h; "-1" or negative disables expiry
+  std::string timeout;             // duration; "" or <= 0 = 2s
+  std::optional<int64_t> retries;  // nullopt = 2
+};
+
+// Per-sink settings given outside the list (the --event-sink-* flags). Each overrides that field
+// of the listed sink of its type; one set while its sink is not listed is an error (D11.24).
+struct SinkOverrides {
+  std::optional<std::string> redis_url, redis_stream_key, redis_ttl, redis_timeout, redis_delivery;
+  std::optional<int64_t> redis_max_len, redis_retries;
+  std::optional<std::string> lode_delivery;  // also applies to the implicit Lode sink
+};
+
+// The notification adapter as given; type "" = none.
+struct AdapterSpec {
+  std::string type, url, channel;
+  std::vector<std::string> headers;  // "key=value", applied in order (later wins per name)
+  std::string timeout;               // duration; "" or <= 0 = 10s
+  std::optional<int64_t> retries;    // nullopt = 3
+};
 
 struct RunSpec {
   std::string script;
@@ -37,7 +65,16 @@ struct RunSpec {
   std::string browser_ws_endpoint;
   std::string resolve_from;
   std::string timeout = "0";
+  AdapterSpec adapter;
+  std::vector<SinkSpec> event_sinks;  // empty: the implicit Lode sink
+  SinkOverrides sink_overrides;
 };
+
+// §4.3 step 9 (adapter) and step 10 (event sinks), also usable alone. Warnings go to `warn`.
+StatusOr<std::optional<adapters::AdapterConfig>> BuildAdapterConfig(
+    const AdapterSpec& spec, const std::function<void(const std::string&)>& warn);
+StatusOr<std::vector<sinks::SinkConfig>> BuildSinkConfigs(const std::vector<SinkSpec>& list,
+                                                          const SinkOverrides& overrides);
 
 // Validates `spec` and opens its store. Warnings about ignored settings go to `warn` as soon as
 // they are known (before later checks may fail). The observer and env are left empty.
