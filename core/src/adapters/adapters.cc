@@ -1,11 +1,10 @@
 // Notification adapters (cli-and-integrations.md §8.2–§8.4).
 #include "quarry/adapters/adapters.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <thread>
 
+#include "quarry/http_client.h"
 #include "quarry/json/canonical_json.h"
 #include "quarry/lode/run_writer.h"
 #include "quarry/redact.h"
@@ -64,50 +63,25 @@ class WebhookAdapter final : public Adapter {
 
  private:
   std::pair<Status, bool> Post(const std::string& json, Duration budget) {
-    CURL* curl = curl_easy_init();
-    if (curl == nullptr) return {InternalError("curl_easy_init failed"), false};
-    std::vector<std::pair<std::string, std::string>> headers{{"Content-Type", "application/json"}};
+    http::Request req;
+    req.method = "POST";
+    req.url = c_.url;
+    req.body = json;
+    req.headers = {{"Content-Type", "application/json"}};
     for (const auto& [k, v] : c_.headers) {
-      auto it =
-          std::find_if(headers.begin(), headers.end(), [&](const auto& h) { return h.first == k; });
-      if (it != headers.end()) {
+      auto it = std::find_if(req.headers.begin(), req.headers.end(),
+                             [&](const auto& h) { return h.first == k; });
+      if (it != req.headers.end()) {
         it->second = v;
       } else {
-        headers.emplace_back(k, v);
+        req.headers.emplace_back(k, v);
       }
     }
-    curl_slist* list = nullptr;
-    for (const auto& [k, v] : headers) list = curl_slist_append(list, (k + ": " + v).c_str());
-    // curl adds "Expect: 100-continue" for larger bodies and a User-Agent only when asked.
-    list = curl_slist_append(list, "Expect:");
-    auto ms =
-        std::max<long>(1, static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                std::min(budget, EffectiveTimeout(c_)))
-                                                .count()));
-    curl_easy_setopt(curl, CURLOPT_URL, c_.url.c_str());
-    curl_easy_setopt(curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, json.data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(json.size()));
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
-    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-    // Like Go's client: 301/302/303 continue as GET, 307/308 repeat the POST.
-    curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 10L);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, ms);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(
-        curl, CURLOPT_WRITEFUNCTION,
-        +[](char*, size_t size, size_t n, void*) -> size_t { return size * n; });
-    CURLcode rc = curl_easy_perform(curl);
-    long code = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
-    curl_easy_cleanup(curl);
-    curl_slist_free_all(list);
-    if (rc != CURLE_OK) {
-      // curl's message may name the host, never the userinfo or query: it does not echo URLs.
-      return {UnavailableError(std::string("POST ") + RedactUrl(c_.url) + ": " +
-                               curl_easy_strerror(rc)),
-              true};
-    }
+    req.timeout = std::min(budget, EffectiveTimeout(c_));
+    req.follow_redirects = true;
+    StatusOr<http::Response> resp = http::Send(req);
+    if (!resp.ok()) return {resp.status(), true};  // transport failures are retried
+    const long code = resp->status;
     if (code >= 200 && code < 300) return {Status::Ok(), false};
     Status s = UnavailableError("unexpected HTTP status " + std::to_string(code));
     return {s, !(code >= 400 && code < 500)};

@@ -1,6 +1,5 @@
 #include "quarry/run/orchestrator.h"
 
-#include <curl/curl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
@@ -15,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "process/subprocess.h"
+#include "quarry/http_client.h"
 #include "quarry/ipc/codec.h"
 #include "quarry/log.h"
 #include "quarry/redact.h"
@@ -128,21 +128,12 @@ Status ProbeBrowserEndpoint(const std::string& endpoint) {
   }
   std::string_view hostport = ep.substr(0, ep.find_first_of("/?#"));
   if (size_t at = hostport.rfind('@'); at != std::string_view::npos) hostport.remove_prefix(at + 1);
-  std::string url = scheme + "://" + std::string(hostport) + "/json/version";
-  CURL* curl = curl_easy_init();
-  if (curl == nullptr) return InternalError("curl_easy_init failed");
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, kProbeTimeoutMs);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(
-      curl, CURLOPT_WRITEFUNCTION,
-      +[](char*, size_t size, size_t n, void*) -> size_t { return size * n; });
-  CURLcode rc = curl_easy_perform(curl);
-  long code = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
-  curl_easy_cleanup(curl);
-  if (rc != CURLE_OK) return UnavailableError(curl_easy_strerror(rc));
-  if (code != 200) return UnavailableError("HTTP status " + std::to_string(code));
+  http::Request req;
+  req.url = scheme + "://" + std::string(hostport) + "/json/version";
+  req.timeout = std::chrono::milliseconds(kProbeTimeoutMs);
+  StatusOr<http::Response> resp = http::Send(req);
+  if (!resp.ok()) return resp.status();
+  if (resp->status != 200) return UnavailableError("HTTP status " + std::to_string(resp->status));
   return Status::Ok();
 }
 
