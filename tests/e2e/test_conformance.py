@@ -210,7 +210,8 @@ def test_decode_error_kills_a_grandchild_in_another_session(tmp_path, procs):
     match = re.search(r"FAKE-GRANDCHILD: (\d+)", report.get("stderr", ""))
     assert match, report.get("stderr")
     grandchild = int(match.group(1))
-    assert any(p.pid == grandchild for p in procs.seen.values()), "grandchild never observed"
+    # The fake logged the pid after Popen returned, so the grandchild (`sleep 120`) existed; the
+    # runtime may kill it before the background sampler ever sees it, so only its death is checked.
     deadline = time.monotonic() + 3
     while pid_alive(grandchild) and time.monotonic() < deadline:
         time.sleep(0.1)
