@@ -62,8 +62,8 @@ StatusOr<std::unique_ptr<WorkflowService>> Connect(const ConnectionOptions& conn
 
 // Prints the closed workflow and returns the exit code `quarry run` would give.
 int WaitAndPrint(WorkflowService* svc, const Target& t) {
-  auto close = WaitForCloseEvent(PageFetcherFor(svc), svc->options().namespace_name, Execution(t),
-                                 nullptr);
+  auto close =
+      WaitForCloseEvent(PageFetcherFor(svc), svc->options().namespace_name, Execution(t), nullptr);
   if (!close.ok()) {
     PrintError(close.status().message());
     return 2;
@@ -128,7 +128,8 @@ StatusOr<json> BuildWorkflowInput(const StartFlags& f) {
   if (f.Set("--maximum-interval")) retry["maximum_interval"] = f.maximum_interval;
   if (!retry.empty()) in["retry"] = retry;
   json activity = json::object();
-  if (f.Set("--start-to-close-timeout")) activity["start_to_close_timeout"] = f.start_to_close_timeout;
+  if (f.Set("--start-to-close-timeout"))
+    activity["start_to_close_timeout"] = f.start_to_close_timeout;
   if (f.Set("--heartbeat-timeout")) activity["heartbeat_timeout"] = f.heartbeat_timeout;
   if (f.Set("--schedule-to-start-timeout")) {
     activity["schedule_to_start_timeout"] = f.schedule_to_start_timeout;
@@ -195,12 +196,16 @@ int Start(StartFlags& f) {
 void AddStart(CLI::App* app, int* exit_code) {
   auto flags = std::make_shared<StartFlags>();
   StartFlags& f = *flags;
-  CLI::App* cmd = app->add_subcommand("start", "Start a QuarryExtractionWorkflow (run flags mirror `quarry run`)");
+  CLI::App* cmd = app->add_subcommand(
+      "start", "Start a QuarryExtractionWorkflow (run flags mirror `quarry run`)");
   f.cmd = cmd;
   AddConnectionFlags(cmd, &f.target.conn);
-  cmd->add_option("--workflow-id", f.target.workflow_id, "Workflow id (default: quarry-<random>); also the job id unless --job-id is given");
+  cmd->add_option(
+      "--workflow-id", f.target.workflow_id,
+      "Workflow id (default: quarry-<random>); also the job id unless --job-id is given");
   cmd->add_option("--task-queue", f.task_queue, "Task queue of the workers")->capture_default_str();
-  cmd->add_flag("--wait", f.wait, "Wait for the result, print it, exit with the code `quarry run` would give");
+  cmd->add_flag("--wait", f.wait,
+                "Wait for the result, print it, exit with the code `quarry run` would give");
   cmd->add_option("--script", f.script, "Script path (made absolute here; the worker must see it)");
   cmd->add_option("--job-id", f.job_id, "Job id (default: the workflow id)");
   cmd->add_option("--job", f.job, "Job payload as a JSON object");
@@ -214,19 +219,26 @@ void AddStart(CLI::App* app, int* exit_code) {
   cmd->add_option("--flush-count", f.flush_count, "streaming: flush every N events");
   cmd->add_option("--flush-interval", f.flush_interval, "streaming: flush interval");
   cmd->add_option("--storage-backend", f.storage_backend, "Storage backend: fs");
-  cmd->add_option("--storage-path", f.storage_path, "fs: an existing directory (made absolute here)");
+  cmd->add_option("--storage-path", f.storage_path,
+                  "fs: an existing directory (made absolute here)");
   cmd->add_option("--storage-dataset", f.storage_dataset, "Dataset id");
   cmd->add_option("--resolve-from", f.resolve_from, "Fallback directory for the script's imports");
   cmd->add_option("--timeout", f.timeout, "Whole-run time limit of each attempt (e.g. 5m)");
-  cmd->add_option("--max-attempts", f.max_attempts, "Attempts, each with its own run id (default 3)");
-  cmd->add_option("--initial-interval", f.initial_interval, "Backoff before attempt 2 (default 1s)");
-  cmd->add_option("--backoff-coefficient", f.backoff_coefficient, "Backoff growth per attempt (default 2)");
+  cmd->add_option("--max-attempts", f.max_attempts,
+                  "Attempts, each with its own run id (default 3)");
+  cmd->add_option("--initial-interval", f.initial_interval,
+                  "Backoff before attempt 2 (default 1s)");
+  cmd->add_option("--backoff-coefficient", f.backoff_coefficient,
+                  "Backoff growth per attempt (default 2)");
   cmd->add_option("--maximum-interval", f.maximum_interval, "Backoff cap (default 5m)");
   cmd->add_option("--start-to-close-timeout", f.start_to_close_timeout, "Per attempt (default 4h)");
   cmd->add_option("--heartbeat-timeout", f.heartbeat_timeout, "Per attempt (default 60s)");
-  cmd->add_option("--schedule-to-start-timeout", f.schedule_to_start_timeout, "Per attempt (default 5m)");
-  cmd->add_option("--notify-url", f.notify_url, "POST the final outcome here (NotifyWebhook activity)");
-  cmd->add_option("--notify-header", f.notify_headers, "\"Name: value\" header for --notify-url (repeatable)");
+  cmd->add_option("--schedule-to-start-timeout", f.schedule_to_start_timeout,
+                  "Per attempt (default 5m)");
+  cmd->add_option("--notify-url", f.notify_url,
+                  "POST the final outcome here (NotifyWebhook activity)");
+  cmd->add_option("--notify-header", f.notify_headers,
+                  "\"Name: value\" header for --notify-url (repeatable)");
   cmd->callback([flags, exit_code]() { *exit_code = Start(*flags); });
 }
 
@@ -290,10 +302,12 @@ int Describe(Target& t) {
   for (const auto& a : resp->pending_activities()) {
     json pa = {{"activity_id", a.activity_id()},
                {"activity_type", a.activity_type().name()},
-               {"state", EnumSuffix(enums::PendingActivityState_Name(a.state()), "PENDING_ACTIVITY_STATE_")},
+               {"state",
+                EnumSuffix(enums::PendingActivityState_Name(a.state()), "PENDING_ACTIVITY_STATE_")},
                {"attempt", a.attempt()}};
     if (a.has_last_heartbeat_time()) pa["last_heartbeat_time"] = Time(a.last_heartbeat_time());
-    if (a.heartbeat_details().payloads_size() > 0) pa["heartbeat_details"] = PayloadsJson(a.heartbeat_details());
+    if (a.heartbeat_details().payloads_size() > 0)
+      pa["heartbeat_details"] = PayloadsJson(a.heartbeat_details());
     if (!a.last_worker_identity().empty()) pa["worker_identity"] = a.last_worker_identity();
     if (a.has_last_failure()) pa["last_failure"] = a.last_failure().message();
     pending.push_back(std::move(pa));
@@ -330,18 +344,21 @@ void AddClientCommands(CLI::App* app, int* exit_code) {
   AddStart(app, exit_code);
 
   auto result = std::make_shared<Target>();
-  CLI::App* r = app->add_subcommand("result", "Wait for a workflow to close and print its result as JSON");
+  CLI::App* r =
+      app->add_subcommand("result", "Wait for a workflow to close and print its result as JSON");
   AddTargetFlags(r, result.get());
   r->callback([result, exit_code]() { *exit_code = Result(*result); });
 
   auto describe = std::make_shared<Target>();
-  CLI::App* d = app->add_subcommand("describe", "Show a workflow's status and pending activities as JSON");
+  CLI::App* d =
+      app->add_subcommand("describe", "Show a workflow's status and pending activities as JSON");
   AddTargetFlags(d, describe.get());
   d->callback([describe, exit_code]() { *exit_code = Describe(*describe); });
 
   auto cancel = std::make_shared<Target>();
   auto reason = std::make_shared<std::string>("cancelled with quarry-temporal cancel");
-  CLI::App* c = app->add_subcommand("cancel", "Request cancellation of a workflow (its running attempt is cancelled)");
+  CLI::App* c = app->add_subcommand(
+      "cancel", "Request cancellation of a workflow (its running attempt is cancelled)");
   AddTargetFlags(c, cancel.get());
   c->add_option("--reason", *reason, "Reason recorded in history");
   c->callback([cancel, reason, exit_code]() { *exit_code = Cancel(*cancel, *reason); });

@@ -100,10 +100,9 @@ int RunWorker(WorkerFlags& f) {
   WorkflowWorker workflows(svc, wo, &CreateWorkflow);
   activities.Start();
   workflows.Start();
-  log::Write(log::Level::kInfo,
-             "worker started: namespace " + svc->options().namespace_name + ", task queue " +
-                 f.task_queue + ", identity " + svc->options().identity + ", at " +
-                 svc->options().address);
+  log::Write(log::Level::kInfo, "worker started: namespace " + svc->options().namespace_name +
+                                    ", task queue " + f.task_queue + ", identity " +
+                                    svc->options().identity + ", at " + svc->options().address);
 
   int sig = 0;
   while (sigwait(&signals, &sig) != 0) {
@@ -136,22 +135,27 @@ int RunWorker(WorkerFlags& f) {
 void AddWorkerCommand(CLI::App* app, int* exit_code) {
   auto flags = std::make_shared<WorkerFlags>();
   WorkerFlags& f = *flags;
-  CLI::App* cmd = app->add_subcommand("worker", "Run a worker: QuarryExtractionWorkflow and its activities");
+  CLI::App* cmd =
+      app->add_subcommand("worker", "Run a worker: QuarryExtractionWorkflow and its activities");
   AddConnectionFlags(cmd, &f.conn);
   cmd->add_option("--task-queue", f.task_queue, "Task queue to poll")->capture_default_str();
   cmd->add_option("--max-concurrent-activities", f.max_concurrent_activities,
-                  "Activities running at once (each drives a browser)")->capture_default_str();
+                  "Activities running at once (each drives a browser)")
+      ->capture_default_str();
   cmd->add_option("--max-concurrent-workflow-tasks", f.max_concurrent_workflow_tasks,
-                  "Workflow tasks handled at once")->capture_default_str();
-  cmd->add_option("--shutdown-grace", f.shutdown_grace,
-                  "On SIGTERM/SIGINT, how long running activities may finish before they are cancelled")
+                  "Workflow tasks handled at once")
+      ->capture_default_str();
+  cmd->add_option(
+         "--shutdown-grace", f.shutdown_grace,
+         "On SIGTERM/SIGINT, how long running activities may finish before they are cancelled")
       ->capture_default_str();
   cmd->add_option("--heartbeat-interval", f.heartbeat_interval,
                   "Longest time between heartbeats (never more than 0.8 x the heartbeat timeout)")
       ->capture_default_str();
   cmd->add_option("--executor", f.executor, "Executor path (default: the bundled executor)");
-  cmd->add_option("--browser-ws-endpoint", f.browser_ws_endpoint,
-                  "Connect runs to this browser instead of launching one (env QUARRY_BROWSER_ENDPOINT)");
+  cmd->add_option(
+      "--browser-ws-endpoint", f.browser_ws_endpoint,
+      "Connect runs to this browser instead of launching one (env QUARRY_BROWSER_ENDPOINT)");
   cmd->callback([flags, exit_code]() { *exit_code = RunWorker(*flags); });
 }
 

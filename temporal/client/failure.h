@@ -30,8 +30,8 @@ struct FailureView {
   enum class Kind { kApplication, kTimeout, kCanceled, kOther };
   Kind kind = Kind::kOther;
   std::string message;
-  std::string type;             // ApplicationFailure type; for timeouts e.g. "HEARTBEAT"
-  bool non_retryable = false;   // application failures only
+  std::string type;                       // ApplicationFailure type; for timeouts e.g. "HEARTBEAT"
+  bool non_retryable = false;             // application failures only
   std::optional<nlohmann::json> details;  // first detail payload, when it is JSON
 };
 

@@ -13,7 +13,8 @@ HistoryPageFetcher PageFetcherFor(WorkflowService* service) {
 Status AppendRemainingHistory(const HistoryPageFetcher& fetch, const std::string& namespace_name,
                               const ::temporal::api::common::v1::WorkflowExecution& execution,
                               std::string next_page_token, history_pb::History* history) {
-  int64_t last_id = history->events_size() ? history->events(history->events_size() - 1).event_id() : 0;
+  int64_t last_id =
+      history->events_size() ? history->events(history->events_size() - 1).event_id() : 0;
   while (!next_page_token.empty()) {
     wfs::GetWorkflowExecutionHistoryRequest req;
     req.set_namespace_(namespace_name);
@@ -22,8 +23,9 @@ Status AppendRemainingHistory(const HistoryPageFetcher& fetch, const std::string
     QUARRY_ASSIGN_OR_RETURN(auto resp, fetch(req));
     for (auto& ev : *resp.mutable_history()->mutable_events()) {
       if (ev.event_id() != last_id + 1) {
-        return DataLossError("history of " + execution.workflow_id() + " is not contiguous: event " +
-                             std::to_string(ev.event_id()) + " follows " + std::to_string(last_id));
+        return DataLossError("history of " + execution.workflow_id() +
+                             " is not contiguous: event " + std::to_string(ev.event_id()) +
+                             " follows " + std::to_string(last_id));
       }
       last_id = ev.event_id();
       *history->add_events() = std::move(ev);

@@ -28,9 +28,9 @@ Status AppendRemainingHistory(const HistoryPageFetcher& fetch, const std::string
                               std::string next_page_token, history_pb::History* history);
 
 // Every event of the execution.
-StatusOr<history_pb::History> GetFullHistory(const HistoryPageFetcher& fetch,
-                                             const std::string& namespace_name,
-                                             const ::temporal::api::common::v1::WorkflowExecution& execution);
+StatusOr<history_pb::History> GetFullHistory(
+    const HistoryPageFetcher& fetch, const std::string& namespace_name,
+    const ::temporal::api::common::v1::WorkflowExecution& execution);
 
 // Blocks (in successive long polls) until the execution closes and returns its close event.
 // `keep_waiting` is asked between polls; returning false ends the wait with Cancelled.

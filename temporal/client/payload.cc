@@ -24,8 +24,9 @@ StatusOr<std::optional<nlohmann::json>> DecodePayload(const common_pb::Payload& 
   }
   if (it->second == kBinaryNull) return std::optional<nlohmann::json>();
   if (it->second != kJsonPlain) {
-    return InvalidArgumentError("unsupported payload encoding \"" + it->second +
-                                "\" (expected json/plain; no data converter or codec is configured)");
+    return InvalidArgumentError(
+        "unsupported payload encoding \"" + it->second +
+        "\" (expected json/plain; no data converter or codec is configured)");
   }
   auto v = nlohmann::json::parse(payload.data(), nullptr, /*allow_exceptions=*/false);
   if (v.is_discarded()) return InvalidArgumentError("json/plain payload is not valid JSON");

@@ -35,23 +35,29 @@ std::string OneLine(std::string s) {
 Status FromGrpc(const grpc::Status& s, const char* method, const std::string& address) {
   const std::string msg = OneLine(s.error_message());
   switch (s.error_code()) {
-    case grpc::StatusCode::OK: return Status::Ok();
+    case grpc::StatusCode::OK:
+      return Status::Ok();
     case grpc::StatusCode::UNAVAILABLE:
       return UnavailableError("server unreachable at " + address + ": " + msg);
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       return DeadlineExceededError(std::string(method) + ": no answer from " + address +
                                    " before the deadline");
-    case grpc::StatusCode::CANCELLED: return CancelledError(std::string(method) + " cancelled");
-    case grpc::StatusCode::NOT_FOUND: return NotFoundError(msg);
-    case grpc::StatusCode::ALREADY_EXISTS: return AlreadyExistsError(msg);
-    case grpc::StatusCode::INVALID_ARGUMENT: return InvalidArgumentError(msg);
+    case grpc::StatusCode::CANCELLED:
+      return CancelledError(std::string(method) + " cancelled");
+    case grpc::StatusCode::NOT_FOUND:
+      return NotFoundError(msg);
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return AlreadyExistsError(msg);
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return InvalidArgumentError(msg);
     case grpc::StatusCode::RESOURCE_EXHAUSTED:
       return UnavailableError("server busy (resource exhausted): " + msg);
     case grpc::StatusCode::UNAUTHENTICATED:
       return FailedPreconditionError("not authenticated by " + address + ": " + msg);
     case grpc::StatusCode::PERMISSION_DENIED:
       return FailedPreconditionError("permission denied: " + msg);
-    case grpc::StatusCode::FAILED_PRECONDITION: return FailedPreconditionError(msg);
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return FailedPreconditionError(msg);
     default:
       return InternalError(std::string(method) + " failed (gRPC code " +
                            std::to_string(static_cast<int>(s.error_code())) + "): " + msg);
@@ -125,14 +131,14 @@ void WorkflowService::StopPolling() {
   for (grpc::ClientContext* ctx : polls_) ctx->TryCancel();
 }
 
-#define QUARRY_TEMPORAL_RPC(Name, kind)                                                  \
-  StatusOr<wfs::Name##Response> WorkflowService::Name(const wfs::Name##Request& req) {         \
-    auto* stub = stub_->stub.get();                                                           \
-    return Invoke<wfs::Name##Response>(                                                       \
-        #Name, req, kind,                                                                \
+#define QUARRY_TEMPORAL_RPC(Name, kind)                                                         \
+  StatusOr<wfs::Name##Response> WorkflowService::Name(const wfs::Name##Request& req) {          \
+    auto* stub = stub_->stub.get();                                                             \
+    return Invoke<wfs::Name##Response>(                                                         \
+        #Name, req, kind,                                                                       \
         [stub](grpc::ClientContext* c, const wfs::Name##Request& r, wfs::Name##Response* out) { \
-          return stub->Name(c, r, out);                                                       \
-        });                                                                                   \
+          return stub->Name(c, r, out);                                                         \
+        });                                                                                     \
   }
 
 QUARRY_TEMPORAL_RPC(PollWorkflowTaskQueue, CallKind::kPoll)

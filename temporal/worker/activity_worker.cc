@@ -38,7 +38,9 @@ ActivityWorker::~ActivityWorker() {
   Join();
 }
 
-void ActivityWorker::Start() { poller_ = std::thread([this] { PollLoop(); }); }
+void ActivityWorker::Start() {
+  poller_ = std::thread([this] { PollLoop(); });
+}
 
 void ActivityWorker::StopPolling() {
   {
@@ -138,8 +140,9 @@ void ActivityWorker::HeartbeatLoop(Running* r, const wfs::PollActivityTaskQueueR
   if (timeout.count() > 0) interval = std::min(interval, timeout * 4 / 5);
   interval = std::max(interval, std::chrono::milliseconds(100));
   const auto start_to_close = FromProto(task.start_to_close_timeout());
-  const auto deadline = std::chrono::steady_clock::now() +
-                        (start_to_close.count() > 0 ? start_to_close : std::chrono::hours(24 * 365));
+  const auto deadline =
+      std::chrono::steady_clock::now() +
+      (start_to_close.count() > 0 ? start_to_close : std::chrono::hours(24 * 365));
 
   std::unique_lock<std::mutex> lock(r->mu);
   while (!r->done) {
@@ -180,8 +183,8 @@ void ActivityWorker::HeartbeatLoop(Running* r, const wfs::PollActivityTaskQueueR
 void ActivityWorker::RunTask(std::shared_ptr<Running> r, wfs::PollActivityTaskQueueResponse task) {
   const auto& opts = service_->options();
   const std::string type = task.activity_type().name();
-  const std::string where = type + " " + task.workflow_execution().workflow_id() + "/" +
-                            task.activity_id();
+  const std::string where =
+      type + " " + task.workflow_execution().workflow_id() + "/" + task.activity_id();
   Info("activity started: " + where);
   std::thread heartbeat([this, raw = r.get(), &task] { HeartbeatLoop(raw, task); });
 
@@ -189,15 +192,17 @@ void ActivityWorker::RunTask(std::shared_ptr<Running> r, wfs::PollActivityTaskQu
   auto input = DecodeSingleArgument(task.input());
   if (!input.ok()) {
     outcome.kind = ActivityOutcome::Kind::kFailed;
-    outcome.error = {kConfigError, "activity input: " + input.status().message(), true, std::nullopt};
+    outcome.error = {kConfigError, "activity input: " + input.status().message(), true,
+                     std::nullopt};
   } else if (type == kExtractionActivity) {
     outcome = RunExtraction(*input, options_.run, &r->cancel, &r->progress);
   } else if (type == kNotifyActivity) {
     outcome = NotifyWebhook(*input, &r->cancel);
   } else {
     outcome.kind = ActivityOutcome::Kind::kFailed;
-    outcome.error = {"UNKNOWN_ACTIVITY", "activity type \"" + type + "\" is not registered on this worker",
-                     true, std::nullopt};
+    outcome.error = {"UNKNOWN_ACTIVITY",
+                     "activity type \"" + type + "\" is not registered on this worker", true,
+                     std::nullopt};
   }
 
   bool cancel_requested, abandoned;
@@ -210,9 +215,9 @@ void ActivityWorker::RunTask(std::shared_ptr<Running> r, wfs::PollActivityTaskQu
   r->cv.notify_all();
   heartbeat.join();
 
-  const nlohmann::json details =
-      outcome.kind == ActivityOutcome::Kind::kCompleted ? outcome.result
-                                                        : outcome.error.details.value_or(nullptr);
+  const nlohmann::json details = outcome.kind == ActivityOutcome::Kind::kCompleted
+                                     ? outcome.result
+                                     : outcome.error.details.value_or(nullptr);
   Status sent;
   if (cancel_requested) {
     wfs::RespondActivityTaskCanceledRequest req;

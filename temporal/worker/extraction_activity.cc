@@ -33,7 +33,8 @@ void RunProgress::OnEvent(const Event& event) {
 nlohmann::json RunProgress::Details() const {
   std::lock_guard<std::mutex> lock(mu_);
   nlohmann::json d = {{"run_id", run_id_}, {"event_count", event_count_}};
-  d["last_checkpoint_id"] = last_checkpoint_id_ ? nlohmann::json(*last_checkpoint_id_) : nlohmann::json();
+  d["last_checkpoint_id"] =
+      last_checkpoint_id_ ? nlohmann::json(*last_checkpoint_id_) : nlohmann::json();
   return d;
 }
 
@@ -128,11 +129,22 @@ ActivityOutcome MapRunResult(const run::RunResult& r, const std::string& storage
   const char* type = kExecutorCrash;
   bool non_retryable = false;
   switch (r.outcome) {
-    case run::Outcome::kScriptError: type = kScriptError; break;
-    case run::Outcome::kExecutorCrash: type = kExecutorCrash; break;
-    case run::Outcome::kPolicyFailure: type = kPolicyFailure; non_retryable = true; break;
-    case run::Outcome::kVersionMismatch: type = kVersionMismatch; non_retryable = true; break;
-    case run::Outcome::kSuccess: break;
+    case run::Outcome::kScriptError:
+      type = kScriptError;
+      break;
+    case run::Outcome::kExecutorCrash:
+      type = kExecutorCrash;
+      break;
+    case run::Outcome::kPolicyFailure:
+      type = kPolicyFailure;
+      non_retryable = true;
+      break;
+    case run::Outcome::kVersionMismatch:
+      type = kVersionMismatch;
+      non_retryable = true;
+      break;
+    case run::Outcome::kSuccess:
+      break;
   }
   std::string message = r.message.empty() ? std::string(run::OutcomeName(r.outcome)) : r.message;
   o.error = {type, message, non_retryable, std::move(result)};
@@ -146,10 +158,10 @@ ActivityOutcome RunExtraction(const std::optional<json>& input, const WorkerRunS
   if (!params.ok()) return ConfigError(nullptr, params.status().message());
   progress->SetRunId(params->run_id);
 
-  log::RunContext log_ctx{params->run_id, params->attempt,
-                          params->job_id.empty() ? std::nullopt : std::optional(params->job_id),
-                          params->parent_run_id.empty() ? std::nullopt
-                                                        : std::optional(params->parent_run_id)};
+  log::RunContext log_ctx{
+      params->run_id, params->attempt,
+      params->job_id.empty() ? std::nullopt : std::optional(params->job_id),
+      params->parent_run_id.empty() ? std::nullopt : std::optional(params->parent_run_id)};
   auto config = run::BuildRunConfig(ToRunSpec(*params, settings), [&](const std::string& w) {
     log::Write(log::Level::kWarn, w, &log_ctx);
   });
@@ -175,9 +187,10 @@ ActivityOutcome RunExtraction(const std::optional<json>& input, const WorkerRunS
   if (Status s = orchestrator.PersistMetrics(result); !s.ok()) {
     log::Write(log::Level::kWarn, "failed to persist the metrics record: " + s.message(), &log_ctx);
   }
-  log::Write(log::Level::kInfo,
-             "run finished: " + std::string(run::OutcomeName(result.outcome)) + ": " + result.message,
-             &log_ctx);
+  log::Write(
+      log::Level::kInfo,
+      "run finished: " + std::string(run::OutcomeName(result.outcome)) + ": " + result.message,
+      &log_ctx);
   return MapRunResult(result, DatasetDir(*params));
 }
 

@@ -50,7 +50,7 @@ class RunProgress {
 struct ActivityOutcome {
   enum class Kind { kCompleted, kFailed };
   Kind kind = Kind::kCompleted;
-  nlohmann::json result;  // kCompleted: ExtractionResult
+  nlohmann::json result;   // kCompleted: ExtractionResult
   ApplicationError error;  // kFailed; details = ExtractionResult
 };
 

@@ -97,7 +97,8 @@ int KillTokenHolders(const std::string& token, int max_seconds) {
 StatusOr<std::string> StartOrphanGuard() {
   const std::string token = NewToken();
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return IOError("orphan guard: pipe: " + std::string(std::strerror(errno)));
+  if (::pipe2(fds, O_CLOEXEC) != 0)
+    return IOError("orphan guard: pipe: " + std::string(std::strerror(errno)));
   pid_t pid = ::fork();
   if (pid < 0) return IOError("orphan guard: fork: " + std::string(std::strerror(errno)));
   if (pid == 0) {

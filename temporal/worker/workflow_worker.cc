@@ -109,8 +109,9 @@ void WorkflowWorker::Process(const wfs::PollWorkflowTaskQueueResponse& task) {
   }
 
   history_pb::History history = task.history();
-  Status paged = AppendRemainingHistory(PageFetcherFor(service_), opts.namespace_name,
-                                        task.workflow_execution(), task.next_page_token(), &history);
+  Status paged =
+      AppendRemainingHistory(PageFetcherFor(service_), opts.namespace_name,
+                             task.workflow_execution(), task.next_page_token(), &history);
   if (!paged.ok()) {
     Warn("workflow task " + where + ": cannot read its history: " + paged.message());
     return fail_task(enums::WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE,

@@ -65,20 +65,26 @@ ClosedWorkflowView ViewCloseEvent(const ::temporal::api::history::v1::HistoryEve
       break;
     }
     case enums::EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
-      v.output = {{"status", "canceled"},
-                  {"details", FirstPayload(e.workflow_execution_canceled_event_attributes().details())}};
+      v.output = {
+          {"status", "canceled"},
+          {"details", FirstPayload(e.workflow_execution_canceled_event_attributes().details())}};
       break;
     case enums::EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:
       v.output = {{"status", "terminated"},
                   {"reason", e.workflow_execution_terminated_event_attributes().reason()}};
       break;
-    case enums::EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT: v.output = {{"status", "timed_out"}}; break;
-    case enums::EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
-      v.output = {{"status", "continued_as_new"},
-                  {"new_run_id",
-                   e.workflow_execution_continued_as_new_event_attributes().new_execution_run_id()}};
+    case enums::EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:
+      v.output = {{"status", "timed_out"}};
       break;
-    default: v.output = {{"status", "unknown"}}; break;
+    case enums::EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
+      v.output = {
+          {"status", "continued_as_new"},
+          {"new_run_id",
+           e.workflow_execution_continued_as_new_event_attributes().new_execution_run_id()}};
+      break;
+    default:
+      v.output = {{"status", "unknown"}};
+      break;
   }
   return v;
 }

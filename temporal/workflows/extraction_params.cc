@@ -101,7 +101,8 @@ class Fields {
     if (unknown.empty()) return Status::Ok();
     std::string list;
     for (const auto& k : unknown) list += (list.empty() ? "" : ", ") + Name(k);
-    return InvalidArgumentError("unknown field" + std::string(unknown.size() > 1 ? "s " : " ") + list);
+    return InvalidArgumentError("unknown field" + std::string(unknown.size() > 1 ? "s " : " ") +
+                                list);
   }
 
  private:
@@ -232,7 +233,8 @@ StatusOr<ExtractionWorkflowParams> ParseExtractionWorkflowParams(const json& inp
     QUARRY_RETURN_IF_ERROR(nf.String("url", &n.url));
     if (const json* h = nf.Object("headers", &st)) {
       for (auto it = h->begin(); it != h->end(); ++it) {
-        if (!it->is_string()) return InvalidArgumentError("\"notify.headers\" values must be strings");
+        if (!it->is_string())
+          return InvalidArgumentError("\"notify.headers\" values must be strings");
       }
       n.headers = *h;
     }

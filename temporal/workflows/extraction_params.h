@@ -52,7 +52,7 @@ struct ExtractionParams {
   int64_t attempt = 1;
   std::string job_id;
   std::string parent_run_id;
-  std::optional<nlohmann::json> job;  // any JSON value here; must be an object for the run
+  std::optional<nlohmann::json> job;    // any JSON value here; must be an object for the run
   std::optional<std::string> job_json;  // path of a file holding the job
   std::string source;
   std::string category = "default";

@@ -55,8 +55,9 @@ class ExtractionWorkflow : public Workflow {
         attempt_entry["outcome"] = last_result_.is_object() && last_result_.contains("outcome")
                                        ? last_result_["outcome"]
                                        : json(r.view.type.empty() ? "failed" : r.view.type);
-        retryable = r.view.kind == FailureView::Kind::kApplication ? !r.view.non_retryable
-                                                                   : r.view.kind != FailureView::Kind::kCanceled;
+        retryable = r.view.kind == FailureView::Kind::kApplication
+                        ? !r.view.non_retryable
+                        : r.view.kind != FailureView::Kind::kCanceled;
         failure_type_ = r.view.type.empty() ? "ACTIVITY_FAILURE" : r.view.type;
         failure_message_ = r.view.message;
         failure_non_retryable_ = !retryable;
@@ -102,13 +103,19 @@ class ExtractionWorkflow : public Workflow {
     if (cancel_requested_) return;
     cancel_requested_ = true;
     switch (phase_) {
-      case Phase::kRunning: ctx.RequestCancelActivity(AttemptActivityId(attempt_)); return;
-      case Phase::kNotifying: ctx.RequestCancelActivity(kNotifyActivityId); return;
+      case Phase::kRunning:
+        ctx.RequestCancelActivity(AttemptActivityId(attempt_));
+        return;
+      case Phase::kNotifying:
+        ctx.RequestCancelActivity(kNotifyActivityId);
+        return;
       case Phase::kBackoff:
         ctx.CancelTimer(BackoffTimerId(attempt_ + 1));
         ctx.CancelWorkflow(Summary());
         return;
-      case Phase::kIdle: ctx.CancelWorkflow(Summary()); return;
+      case Phase::kIdle:
+        ctx.CancelWorkflow(Summary());
+        return;
     }
   }
 

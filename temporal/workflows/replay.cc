@@ -38,11 +38,17 @@ CommandKey KeyOf(const command_pb::Command& c) {
       k.id = c.schedule_activity_task_command_attributes().activity_id();
       break;
     case enums::COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK:
-      k.id = std::to_string(c.request_cancel_activity_task_command_attributes().scheduled_event_id());
+      k.id =
+          std::to_string(c.request_cancel_activity_task_command_attributes().scheduled_event_id());
       break;
-    case enums::COMMAND_TYPE_START_TIMER: k.id = c.start_timer_command_attributes().timer_id(); break;
-    case enums::COMMAND_TYPE_CANCEL_TIMER: k.id = c.cancel_timer_command_attributes().timer_id(); break;
-    default: break;
+    case enums::COMMAND_TYPE_START_TIMER:
+      k.id = c.start_timer_command_attributes().timer_id();
+      break;
+    case enums::COMMAND_TYPE_CANCEL_TIMER:
+      k.id = c.cancel_timer_command_attributes().timer_id();
+      break;
+    default:
+      break;
   }
   return k;
 }
@@ -56,11 +62,14 @@ std::optional<CommandKey> CommandKeyOfEvent(const history_pb::HistoryEvent& e) {
     case enums::EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED:
       return CommandKey{
           enums::COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK,
-          std::to_string(e.activity_task_cancel_requested_event_attributes().scheduled_event_id()), ""};
+          std::to_string(e.activity_task_cancel_requested_event_attributes().scheduled_event_id()),
+          ""};
     case enums::EVENT_TYPE_TIMER_STARTED:
-      return CommandKey{enums::COMMAND_TYPE_START_TIMER, e.timer_started_event_attributes().timer_id(), ""};
+      return CommandKey{enums::COMMAND_TYPE_START_TIMER,
+                        e.timer_started_event_attributes().timer_id(), ""};
     case enums::EVENT_TYPE_TIMER_CANCELED:
-      return CommandKey{enums::COMMAND_TYPE_CANCEL_TIMER, e.timer_canceled_event_attributes().timer_id(), ""};
+      return CommandKey{enums::COMMAND_TYPE_CANCEL_TIMER,
+                        e.timer_canceled_event_attributes().timer_id(), ""};
     case enums::EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
       return CommandKey{enums::COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, "", ""};
     case enums::EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
@@ -78,7 +87,8 @@ std::optional<CommandKey> CommandKeyOfEvent(const history_pb::HistoryEvent& e) {
     case enums::EVENT_TYPE_NEXUS_OPERATION_SCHEDULED:
     case enums::EVENT_TYPE_NEXUS_OPERATION_CANCEL_REQUESTED:
       return CommandKey{enums::COMMAND_TYPE_UNSPECIFIED, "", enums::EventType_Name(e.event_type())};
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -118,7 +128,9 @@ class Context : public WorkflowContext {
     auto it = scheduled_->find(activity_id);
     if (it == scheduled_->end()) return;  // not scheduled yet in history: nothing to cancel
     auto* c = Add(enums::COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK);
-    if (c) c->mutable_request_cancel_activity_task_command_attributes()->set_scheduled_event_id(it->second);
+    if (c)
+      c->mutable_request_cancel_activity_task_command_attributes()->set_scheduled_event_id(
+          it->second);
   }
   void StartTimer(const std::string& timer_id, std::chrono::milliseconds delay) override {
     auto* c = Add(enums::COMMAND_TYPE_START_TIMER);
@@ -187,7 +199,8 @@ ReplayResult ReplayHistory(WorkflowFactory factory,
                            const std::string& workflow_type, const history_pb::History& history) {
   const auto& events = history.events();
   if (events.empty() || events[0].event_type() != enums::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED) {
-    return Error(ReplayResult::Kind::kBadHistory, "history does not begin with WorkflowExecutionStarted");
+    return Error(ReplayResult::Kind::kBadHistory,
+                 "history does not begin with WorkflowExecutionStarted");
   }
   std::unique_ptr<Workflow> wf = factory(workflow_type);
   if (!wf) {
@@ -214,7 +227,7 @@ ReplayResult ReplayHistory(WorkflowFactory factory,
   }
 
   std::vector<const history_pb::HistoryEvent*> pending;  // delivered at the next task
-  std::deque<command_pb::Command> expected;               // produced, not yet seen in history
+  std::deque<command_pb::Command> expected;              // produced, not yet seen in history
 
   auto deliver = [&](const history_pb::HistoryEvent& e) {
     auto activity_id = [&](int64_t scheduled) {
@@ -223,7 +236,9 @@ ReplayResult ReplayHistory(WorkflowFactory factory,
     };
     ActivityResolution r;
     switch (e.event_type()) {
-      case enums::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED: wf->OnStart(ctx); return;
+      case enums::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+        wf->OnStart(ctx);
+        return;
       case enums::EVENT_TYPE_ACTIVITY_TASK_COMPLETED: {
         const auto& a = e.activity_task_completed_event_attributes();
         r.kind = ActivityResolution::Kind::kCompleted;
@@ -263,8 +278,11 @@ ReplayResult ReplayHistory(WorkflowFactory factory,
       case enums::EVENT_TYPE_TIMER_FIRED:
         wf->OnTimerFired(ctx, e.timer_fired_event_attributes().timer_id());
         return;
-      case enums::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED: wf->OnCancelRequested(ctx); return;
-      default: return;
+      case enums::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
+        wf->OnCancelRequested(ctx);
+        return;
+      default:
+        return;
     }
   };
 
@@ -274,7 +292,8 @@ ReplayResult ReplayHistory(WorkflowFactory factory,
       if (expected.empty()) {
         return Error(ReplayResult::Kind::kNonDeterministic,
                      "history event " + std::to_string(e.event_id()) + " (" + EventName(e) + " " +
-                         key->Describe() + ") has no matching command: the workflow no longer "
+                         key->Describe() +
+                         ") has no matching command: the workflow no longer "
                          "produces it");
       }
       CommandKey mine = KeyOf(expected.front());
@@ -323,14 +342,15 @@ ReplayResult ReplayHistory(WorkflowFactory factory,
                         std::make_move_iterator(produced.end()));
         break;
       }
-      default: break;
+      default:
+        break;
     }
   }
   // A closed (or not yet current) history: everything produced must have been recorded.
   if (!expected.empty()) {
-    return Error(ReplayResult::Kind::kNonDeterministic,
-                 "the workflow now produces " + KeyOf(expected.front()).Describe() +
-                     ", which history does not have");
+    return Error(ReplayResult::Kind::kNonDeterministic, "the workflow now produces " +
+                                                            KeyOf(expected.front()).Describe() +
+                                                            ", which history does not have");
   }
   return ReplayResult{};
 }

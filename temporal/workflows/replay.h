@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "workflows/workflow.h"
 #include "temporal/api/common/v1/message.pb.h"
 #include "temporal/api/history/v1/message.pb.h"
+#include "workflows/workflow.h"
 
 namespace quarry::temporal {
 

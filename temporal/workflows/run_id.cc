@@ -16,7 +16,8 @@ std::string NameBasedUuid(const Uuid& name_space, std::string_view name) {
   unsigned int size = 0;
   // SHA-1 of a few dozen bytes cannot fail short of an OpenSSL without SHA-1; abort() then rather
   // than derive a run id from garbage.
-  if (EVP_Digest(input.data(), input.size(), digest, &size, EVP_sha1(), nullptr) != 1 || size < 16) {
+  if (EVP_Digest(input.data(), input.size(), digest, &size, EVP_sha1(), nullptr) != 1 ||
+      size < 16) {
     std::abort();
   }
   digest[6] = static_cast<unsigned char>((digest[6] & 0x0f) | 0x50);  // version 5

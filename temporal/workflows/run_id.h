@@ -1,5 +1,6 @@
-// Run ids derived from history, so a replayed workflow schedules the same run ids (docs/temporal.md,
-// "Run ids"): a name-based UUID (RFC 4122 version 5, SHA-1) in Quarry's own namespace UUID.
+// Run ids derived from history, so a replayed workflow schedules the same run ids
+// (docs/temporal.md, "Run ids"): a name-based UUID (RFC 4122 version 5, SHA-1) in Quarry's own
+// namespace UUID.
 #pragma once
 
 #include <array>

@@ -56,14 +56,16 @@ TEST_F(ConfigFileTest, EmptyAndCommentOnlyFilesAreValid) {
 
 TEST_F(ConfigFileTest, ReadsKeysAndExpandsBeforeParsing) {
   ::setenv("QCFG_PATH", "/data/q", 1);
-  auto c = LoadConfigFile(Write(
-      "source: shop\ncategory: products\ntimeout: 30m\n"
-      "storage:\n  backend: fs\n  path: ${QCFG_PATH}\n  dataset: ds\n"
-      "policy:\n  name: streaming\n  flush_count: 500\n  flush_interval: 10s\n"
-      "adapter:\n  type: webhook\n  url: http://h\n  retries: 0\n"
-      "events:\n  sinks:\n    - type: lode\n    - type: redis\n      url: redis://x\n      ttl: -1\n"
-      "proxies:\n  zeta:\n    strategy: random\n    endpoints: [{protocol: http, host: a, port: 1}]\n"
-      "  alpha:\n    strategy: round_robin\n    endpoints: []\n"));
+  auto c =
+      LoadConfigFile(Write("source: shop\ncategory: products\ntimeout: 30m\n"
+                           "storage:\n  backend: fs\n  path: ${QCFG_PATH}\n  dataset: ds\n"
+                           "policy:\n  name: streaming\n  flush_count: 500\n  flush_interval: 10s\n"
+                           "adapter:\n  type: webhook\n  url: http://h\n  retries: 0\n"
+                           "events:\n  sinks:\n    - type: lode\n    - type: redis\n      url: "
+                           "redis://x\n      ttl: -1\n"
+                           "proxies:\n  zeta:\n    strategy: random\n    endpoints: [{protocol: "
+                           "http, host: a, port: 1}]\n"
+                           "  alpha:\n    strategy: round_robin\n    endpoints: []\n"));
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(c->source, "shop");
   EXPECT_EQ(c->timeout, std::chrono::minutes(30));

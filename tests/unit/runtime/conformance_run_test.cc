@@ -111,8 +111,7 @@ TEST_P(ProxyRedactionTest, PasswordAppearsNowhereButOnTheExecutorsStdin) {
   ASSERT_EQ(r.outcome, Outcome::kSuccess) << r.message << "\n" << r.stderr_text << run.logs;
   ASSERT_TRUE(run.metrics.ok()) << run.metrics.ToString();
   // The executor did receive the password (by design, on stdin only).
-  EXPECT_NE(r.stderr_text.find("password received (" + std::to_string(password.size()) +
-                               " chars)"),
+  EXPECT_NE(r.stderr_text.find("password received (" + std::to_string(password.size()) + " chars)"),
             std::string::npos)
       << r.stderr_text;
 
@@ -127,9 +126,10 @@ TEST_P(ProxyRedactionTest, PasswordAppearsNowhereButOnTheExecutorsStdin) {
   const std::string report = ReportJson(r, r.ExitCode());
   const auto parsed = nlohmann::json::parse(report);
   ASSERT_TRUE(parsed.contains("proxy_used")) << report;
-  EXPECT_EQ(parsed["proxy_used"],
-            (nlohmann::json{
-                {"protocol", "http"}, {"host", "127.0.0.1"}, {"port", 3128}, {"username", "proxy-user"}}));
+  EXPECT_EQ(parsed["proxy_used"], (nlohmann::json{{"protocol", "http"},
+                                                  {"host", "127.0.0.1"},
+                                                  {"port", 3128},
+                                                  {"username", "proxy-user"}}));
 
   EXPECT_EQ(report.find(password), std::string::npos) << report;
   EXPECT_EQ(run.logs.find(password), std::string::npos) << run.logs;
@@ -223,7 +223,8 @@ class ReplayRunTest : public ::testing::Test {
 
 TEST_F(ReplayRunTest, OutcomeStackIsTheRunResultStack) {
   const std::string rr_stack = "RangeError: boom\n    at run (file:///s/script.mjs:3:9)";
-  RunResult r = Run({Envelope("item", 1), RunError(2, "payload stack"), RunResultFrame(rr_stack)}, 1);
+  RunResult r =
+      Run({Envelope("item", 1), RunError(2, "payload stack"), RunResultFrame(rr_stack)}, 1);
   ASSERT_EQ(r.outcome, Outcome::kScriptError) << r.message;
   EXPECT_EQ(r.ExitCode(), 1);
   EXPECT_EQ(r.message, "boom");
@@ -253,7 +254,8 @@ TEST(ConformanceIngestTest, FileWriteOverEightMiBIsFatalExactlyEightMiBIsAcked) 
   Ingestor ingestor(meta, policy.get(), &writer, nullptr, nullptr);
   std::string acks;
 
-  ASSERT_FALSE(ingestor.OnPayload(FileWriteFrame(1, "max.bin", std::string(8'388'608, 'm')), &acks));
+  ASSERT_FALSE(
+      ingestor.OnPayload(FileWriteFrame(1, "max.bin", std::string(8'388'608, 'm')), &acks));
   EXPECT_EQ(acks, ipc::EncodeFileWriteAck(1, true, ""));
   acks.clear();
   auto err = ingestor.OnPayload(FileWriteFrame(2, "big.bin", std::string(8'388'609, 'b')), &acks);

@@ -31,10 +31,17 @@ run::RunResult Result(run::Outcome outcome) {
 TEST(TemporalExtractionActivityTest, SuccessCompletesWithTheResult) {
   ActivityOutcome o = MapRunResult(Result(run::Outcome::kSuccess), "/data/datasets/quarry");
   ASSERT_EQ(o.kind, ActivityOutcome::Kind::kCompleted);
-  EXPECT_EQ(o.result, json({{"outcome", "success"}, {"run_id", "run-2"}, {"attempt", 2},
-                            {"job_id", "job-1"}, {"parent_run_id", "run-1"}, {"duration_ms", 1234},
-                            {"event_count", 7}, {"events_persisted", 6}, {"events_dropped", 1},
-                            {"artifacts_committed", 2}, {"storage_path", "/data/datasets/quarry"},
+  EXPECT_EQ(o.result, json({{"outcome", "success"},
+                            {"run_id", "run-2"},
+                            {"attempt", 2},
+                            {"job_id", "job-1"},
+                            {"parent_run_id", "run-1"},
+                            {"duration_ms", 1234},
+                            {"event_count", 7},
+                            {"events_persisted", 6},
+                            {"events_dropped", 1},
+                            {"artifacts_committed", 2},
+                            {"storage_path", "/data/datasets/quarry"},
                             {"message", "msg"}}));
 }
 
@@ -45,10 +52,11 @@ TEST(TemporalExtractionActivityTest, FailuresFollowTheTable) {
     bool non_retryable;
     const char* name;
   };
-  for (const Row& row : {Row{run::Outcome::kScriptError, "SCRIPT_ERROR", false, "script_error"},
-                         Row{run::Outcome::kExecutorCrash, "EXECUTOR_CRASH", false, "executor_crash"},
-                         Row{run::Outcome::kPolicyFailure, "POLICY_FAILURE", true, "policy_failure"},
-                         Row{run::Outcome::kVersionMismatch, "VERSION_MISMATCH", true, "version_mismatch"}}) {
+  for (const Row& row :
+       {Row{run::Outcome::kScriptError, "SCRIPT_ERROR", false, "script_error"},
+        Row{run::Outcome::kExecutorCrash, "EXECUTOR_CRASH", false, "executor_crash"},
+        Row{run::Outcome::kPolicyFailure, "POLICY_FAILURE", true, "policy_failure"},
+        Row{run::Outcome::kVersionMismatch, "VERSION_MISMATCH", true, "version_mismatch"}}) {
     run::RunResult r = Result(row.outcome);
     r.error_type = "TypeError";
     ActivityOutcome o = MapRunResult(r, "/d");
@@ -73,7 +81,10 @@ TEST(TemporalExtractionActivityTest, InvalidParamsAreNonRetryableConfigErrors) {
   EXPECT_EQ((*o.error.details)["outcome"], "config_error");
 
   // Shape is fine, but the run-level validation of `quarry run` refuses it (lineage).
-  json in = {{"script", "s.mjs"}, {"run_id", "r2"}, {"attempt", 2}, {"source", "s"},
+  json in = {{"script", "s.mjs"},
+             {"run_id", "r2"},
+             {"attempt", 2},
+             {"source", "s"},
              {"storage", {{"backend", "fs"}, {"path", ::testing::TempDir()}}}};
   o = RunExtraction(in, {}, &cancel, &progress);
   ASSERT_EQ(o.kind, ActivityOutcome::Kind::kFailed);
@@ -84,7 +95,9 @@ TEST(TemporalExtractionActivityTest, InvalidParamsAreNonRetryableConfigErrors) {
   o = RunExtraction(std::nullopt, {}, &cancel, &progress);
   EXPECT_EQ(o.error.type, "CONFIG_ERROR");
 
-  in = {{"script", "s.mjs"}, {"run_id", "r1"}, {"source", "s"},
+  in = {{"script", "s.mjs"},
+        {"run_id", "r1"},
+        {"source", "s"},
         {"storage", {{"backend", "fs"}, {"path", "/nonexistent/quarry/dir"}}}};
   o = RunExtraction(in, {}, &cancel, &progress);
   EXPECT_EQ(o.error.type, "CONFIG_ERROR");

@@ -87,7 +87,8 @@ TEST(TemporalExtractionWorkflowTest, SuccessCompletesWithEveryAttempt) {
   ASSERT_EQ(r.kind, ReplayResult::Kind::kCommands) << r.message;
   ASSERT_EQ(r.commands.size(), 1u);
   ASSERT_EQ(r.commands[0].command_type(), enums::COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION);
-  auto v = DecodeSingleArgument(r.commands[0].complete_workflow_execution_command_attributes().result());
+  auto v =
+      DecodeSingleArgument(r.commands[0].complete_workflow_execution_command_attributes().result());
   ASSERT_TRUE(v.ok() && *v);
   json result = **v;
   EXPECT_EQ(result["final"]["outcome"], "success");
@@ -123,14 +124,18 @@ TEST(TemporalExtractionWorkflowTest, RetryableFailureWaitsThenRetriesWithLineage
 
 TEST(TemporalExtractionWorkflowTest, BackoffGrowsAndIsCapped) {
   json input = Input();
-  input["retry"] = {{"max_attempts", 5}, {"initial_interval", 1}, {"backoff_coefficient", 3},
+  input["retry"] = {{"max_attempts", 5},
+                    {"initial_interval", 1},
+                    {"backoff_coefficient", 3},
                     {"maximum_interval", "5s"}};
   HistoryBuilder h(input);
   h.Task();
   for (int n = 1; n <= 3; ++n) {
     int64_t s = h.ActivityScheduled("attempt-" + std::to_string(n));
     h.ActivityFailed(s, {"EXECUTOR_CRASH", "crash", false, std::nullopt}).Task();
-    h.TimerStarted("backoff-" + std::to_string(n + 1)).TimerFired("backoff-" + std::to_string(n + 1)).Task();
+    h.TimerStarted("backoff-" + std::to_string(n + 1))
+        .TimerFired("backoff-" + std::to_string(n + 1))
+        .Task();
   }
   int64_t s4 = h.ActivityScheduled("attempt-4");
   h.ActivityFailed(s4, {"EXECUTOR_CRASH", "crash", false, std::nullopt}).TaskStarted();
@@ -201,7 +206,8 @@ TEST(TemporalExtractionWorkflowTest, CancelWhileRunningCancelsTheActivityThenThe
   ASSERT_EQ(r.kind, ReplayResult::Kind::kCommands) << r.message;
   ASSERT_EQ(r.commands.size(), 1u);
   ASSERT_EQ(r.commands[0].command_type(), enums::COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK);
-  EXPECT_EQ(r.commands[0].request_cancel_activity_task_command_attributes().scheduled_event_id(), s1);
+  EXPECT_EQ(r.commands[0].request_cancel_activity_task_command_attributes().scheduled_event_id(),
+            s1);
 
   h.TaskCompleted().ActivityCancelRequested(s1).ActivityCanceled(s1).TaskStarted();
   r = Replay(h);

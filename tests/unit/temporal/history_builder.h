@@ -85,7 +85,9 @@ class HistoryBuilder {
     return *this;
   }
   HistoryBuilder& TimerStarted(const std::string& id) {
-    Add(enums::EVENT_TYPE_TIMER_STARTED)->mutable_timer_started_event_attributes()->set_timer_id(id);
+    Add(enums::EVENT_TYPE_TIMER_STARTED)
+        ->mutable_timer_started_event_attributes()
+        ->set_timer_id(id);
     return *this;
   }
   HistoryBuilder& TimerFired(const std::string& id) {
@@ -93,7 +95,9 @@ class HistoryBuilder {
     return *this;
   }
   HistoryBuilder& TimerCanceled(const std::string& id) {
-    Add(enums::EVENT_TYPE_TIMER_CANCELED)->mutable_timer_canceled_event_attributes()->set_timer_id(id);
+    Add(enums::EVENT_TYPE_TIMER_CANCELED)
+        ->mutable_timer_canceled_event_attributes()
+        ->set_timer_id(id);
     return *this;
   }
   HistoryBuilder& CancelRequested() {

@@ -24,13 +24,24 @@ TEST(TemporalRunIdTest, AttemptRunIdIsStableAndDistinct) {
 }
 
 TEST(TemporalExtractionParamsTest, ParsesEveryField) {
-  json in = {{"script", "s.mjs"}, {"run_id", "r"}, {"attempt", 2}, {"parent_run_id", "p"},
-             {"job_id", "j"}, {"job", {{"url", "u"}}}, {"source", "src"}, {"category", "cat"},
-             {"policy", "buffered"}, {"flush_mode", "two_phase"}, {"buffer_events", 10},
-             {"buffer_bytes", 100}, {"flush_count", 3}, {"flush_interval", "5s"},
+  json in = {{"script", "s.mjs"},
+             {"run_id", "r"},
+             {"attempt", 2},
+             {"parent_run_id", "p"},
+             {"job_id", "j"},
+             {"job", {{"url", "u"}}},
+             {"source", "src"},
+             {"category", "cat"},
+             {"policy", "buffered"},
+             {"flush_mode", "two_phase"},
+             {"buffer_events", 10},
+             {"buffer_bytes", 100},
+             {"flush_count", 3},
+             {"flush_interval", "5s"},
              {"storage", {{"backend", "fs"}, {"path", "/d"}, {"dataset", "ds"}}},
              {"proxy", {{"protocol", "http"}, {"host", "h"}, {"port", 8080}}},
-             {"timeout", "5m"}, {"resolve_from", "/x"}};
+             {"timeout", "5m"},
+             {"resolve_from", "/x"}};
   auto p = ParseExtractionParams(in);
   ASSERT_TRUE(p.ok()) << p.status().message();
   EXPECT_EQ(p->attempt, 2);
@@ -54,7 +65,8 @@ TEST(TemporalExtractionParamsTest, TypesAreChecked) {
   EXPECT_EQ(ParseExtractionParams({{"attempt", "2"}}).status().message(),
             "\"attempt\" must be an integer");
   EXPECT_FALSE(ParseExtractionParams({{"timeout", "soon"}}).ok());
-  EXPECT_FALSE(ParseExtractionParams({{"proxy", {{"protocol", "ftp"}, {"host", "h"}, {"port", 1}}}}).ok());
+  EXPECT_FALSE(
+      ParseExtractionParams({{"proxy", {{"protocol", "ftp"}, {"host", "h"}, {"port", 1}}}}).ok());
   EXPECT_FALSE(ParseExtractionParams(json::array()).ok());
 }
 

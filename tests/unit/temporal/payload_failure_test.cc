@@ -92,7 +92,8 @@ TEST(TemporalFailureTest, LooksThroughActivityFailureWrapper) {
 TEST(TemporalFailureTest, TimeoutTypeIsNamed) {
   failure_pb::Failure f;
   f.set_message("activity Heartbeat timeout");
-  f.mutable_timeout_failure_info()->set_timeout_type(::temporal::api::enums::v1::TIMEOUT_TYPE_HEARTBEAT);
+  f.mutable_timeout_failure_info()->set_timeout_type(
+      ::temporal::api::enums::v1::TIMEOUT_TYPE_HEARTBEAT);
   FailureView v = ViewFailure(f);
   EXPECT_EQ(v.kind, FailureView::Kind::kTimeout);
   EXPECT_EQ(v.type, "HEARTBEAT");

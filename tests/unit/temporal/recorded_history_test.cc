@@ -2,8 +2,8 @@
 // --output json` of a success, a retry after a script error, and a cancel mid-run) replay with the
 // current code: every workflow task produces exactly the commands the history recorded, with the
 // same inputs. A deliberately changed workflow is reported as non-deterministic.
-#include <gtest/gtest.h>
 #include <google/protobuf/util/json_util.h>
+#include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
@@ -54,7 +54,8 @@ std::vector<const history_pb::HistoryEvent*> CommandEventsAfter(const history_pb
       case enums::EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
         out.push_back(&h.events(i));
         continue;
-      default: return out;
+      default:
+        return out;
     }
   }
   return out;
@@ -77,7 +78,8 @@ void ExpectSame(const command_pb::Command& c, const history_pb::HistoryEvent& e)
     }
     case enums::EVENT_TYPE_TIMER_STARTED:
       ASSERT_EQ(c.command_type(), enums::COMMAND_TYPE_START_TIMER);
-      EXPECT_EQ(c.start_timer_command_attributes().timer_id(), e.timer_started_event_attributes().timer_id());
+      EXPECT_EQ(c.start_timer_command_attributes().timer_id(),
+                e.timer_started_event_attributes().timer_id());
       break;
     case enums::EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED:
       ASSERT_EQ(c.command_type(), enums::COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK);
@@ -92,7 +94,8 @@ void ExpectSame(const command_pb::Command& c, const history_pb::HistoryEvent& e)
     case enums::EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
       ASSERT_EQ(c.command_type(), enums::COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION);
       break;
-    default: FAIL() << "unexpected command event " << e.event_type();
+    default:
+      FAIL() << "unexpected command event " << e.event_type();
   }
 }
 
@@ -140,7 +143,9 @@ class RenamingContext : public WorkflowContext {
     inner_.ScheduleActivity(renamed);
   }
   void RequestCancelActivity(const std::string& id) override { inner_.RequestCancelActivity(id); }
-  void StartTimer(const std::string& id, std::chrono::milliseconds d) override { inner_.StartTimer(id, d); }
+  void StartTimer(const std::string& id, std::chrono::milliseconds d) override {
+    inner_.StartTimer(id, d);
+  }
   void CancelTimer(const std::string& id) override { inner_.CancelTimer(id); }
   void Complete(const nlohmann::json& r) override { inner_.Complete(r); }
   void Fail(const failure_pb::Failure& f) override { inner_.Fail(f); }
@@ -174,11 +179,14 @@ class ChangedWorkflow : public Workflow {
   std::unique_ptr<Workflow> inner_ = NewExtractionWorkflow();
 };
 
-std::unique_ptr<Workflow> CreateChanged(const std::string&) { return std::make_unique<ChangedWorkflow>(); }
+std::unique_ptr<Workflow> CreateChanged(const std::string&) {
+  return std::make_unique<ChangedWorkflow>();
+}
 
 TEST(TemporalRecordedHistoryNonDeterminismTest, ChangedWorkflowIsReported) {
   history_pb::History full = Load("retry.json");
-  ReplayResult r = ReplayHistory(&CreateChanged, ExecutionOf(full), "QuarryExtractionWorkflow", full);
+  ReplayResult r =
+      ReplayHistory(&CreateChanged, ExecutionOf(full), "QuarryExtractionWorkflow", full);
   ASSERT_EQ(r.kind, ReplayResult::Kind::kNonDeterministic);
   EXPECT_NE(r.message.find("history event 5"), std::string::npos) << r.message;
   EXPECT_NE(r.message.find("\"attempt-1\""), std::string::npos) << r.message;
