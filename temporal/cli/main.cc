@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/client_commands.h"
+#include "cli/schedule_commands.h"
 #include "cli/worker_command.h"
 #include "quarry/log.h"
 
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   quarry::temporal::cli::AddWorkerCommand(&app, &exit_code);
   quarry::temporal::cli::AddClientCommands(&app, &exit_code);
+  quarry::temporal::cli::AddScheduleCommands(&app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -153,6 +153,10 @@ QUARRY_TEMPORAL_RPC(RespondActivityTaskCanceled, CallKind::kUnary)
 QUARRY_TEMPORAL_RPC(StartWorkflowExecution, CallKind::kUnary)
 QUARRY_TEMPORAL_RPC(DescribeWorkflowExecution, CallKind::kUnary)
 QUARRY_TEMPORAL_RPC(RequestCancelWorkflowExecution, CallKind::kUnary)
+QUARRY_TEMPORAL_RPC(CreateSchedule, CallKind::kUnary)
+QUARRY_TEMPORAL_RPC(DescribeSchedule, CallKind::kUnary)
+QUARRY_TEMPORAL_RPC(ListSchedules, CallKind::kUnary)
+QUARRY_TEMPORAL_RPC(DeleteSchedule, CallKind::kUnary)
 
 #undef QUARRY_TEMPORAL_RPC
 

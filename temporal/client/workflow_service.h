@@ -64,6 +64,13 @@ class WorkflowService {
       const wfs::RequestCancelWorkflowExecutionRequest& req);
   StatusOr<wfs::GetSystemInfoResponse> GetSystemInfo();
 
+  // Schedules. ListSchedules reads the visibility store, which lags a create or delete by a
+  // moment; DescribeSchedule reads the schedule itself.
+  StatusOr<wfs::CreateScheduleResponse> CreateSchedule(const wfs::CreateScheduleRequest& req);
+  StatusOr<wfs::DescribeScheduleResponse> DescribeSchedule(const wfs::DescribeScheduleRequest& req);
+  StatusOr<wfs::ListSchedulesResponse> ListSchedules(const wfs::ListSchedulesRequest& req);
+  StatusOr<wfs::DeleteScheduleResponse> DeleteSchedule(const wfs::DeleteScheduleRequest& req);
+
   // Ends every long poll in flight (they return Cancelled) and makes later polls return
   // Cancelled at once: the first step of a graceful worker shutdown. Other calls still work, so
   // running tasks can report their results.
