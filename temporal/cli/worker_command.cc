@@ -11,7 +11,7 @@
 #include "worker/activity_worker.h"
 #include "worker/orphan_guard.h"
 #include "worker/workflow_worker.h"
-#include "workflows/extraction_workflow.h"
+#include "workflows/registry.h"
 
 namespace quarry::temporal::cli {
 namespace {

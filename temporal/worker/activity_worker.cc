@@ -2,6 +2,8 @@
 
 #include "client/payload.h"
 #include "quarry/log.h"
+#include "worker/batch_runs_activity.h"
+#include "workflows/batch_params.h"
 #include "worker/notify_activity.h"
 
 namespace quarry::temporal {
@@ -198,6 +200,8 @@ void ActivityWorker::RunTask(std::shared_ptr<Running> r, wfs::PollActivityTaskQu
     outcome = RunExtraction(*input, options_.run, &r->cancel, &r->progress);
   } else if (type == kNotifyActivity) {
     outcome = NotifyWebhook(*input, &r->cancel);
+  } else if (type == kReadRunsActivity) {
+    outcome = ReadBatchRuns(*input);
   } else {
     outcome.kind = ActivityOutcome::Kind::kFailed;
     outcome.error = {"UNKNOWN_ACTIVITY",

@@ -1,131 +1,11 @@
 #include "workflows/extraction_params.h"
 
-#include <cmath>
-#include <set>
-
-#include "quarry/duration.h"
+#include "workflows/json_fields.h"
 
 namespace quarry::temporal {
 namespace {
 
 using nlohmann::json;
-
-// Reads fields of one JSON object, remembering which were seen so the rest can be reported.
-class Fields {
- public:
-  Fields(const json& obj, std::string where) : obj_(obj), where_(std::move(where)) {}
-
-  Status String(const char* key, std::string* out) {
-    const json* v = Take(key);
-    if (!v) return Status::Ok();
-    if (!v->is_string()) return TypeError(key, "a string");
-    *out = v->get<std::string>();
-    return Status::Ok();
-  }
-  Status OptString(const char* key, std::optional<std::string>* out) {
-    const json* v = Take(key);
-    if (!v || v->is_null()) return Status::Ok();
-    if (!v->is_string()) return TypeError(key, "a string");
-    *out = v->get<std::string>();
-    return Status::Ok();
-  }
-  Status Int(const char* key, int64_t* out) {
-    const json* v = Take(key);
-    if (!v) return Status::Ok();
-    if (!v->is_number_integer()) return TypeError(key, "an integer");
-    *out = v->get<int64_t>();
-    return Status::Ok();
-  }
-  Status Bool(const char* key, bool* out) {
-    const json* v = Take(key);
-    if (!v) return Status::Ok();
-    if (!v->is_boolean()) return TypeError(key, "a boolean");
-    *out = v->get<bool>();
-    return Status::Ok();
-  }
-  Status Number(const char* key, double* out) {
-    const json* v = Take(key);
-    if (!v) return Status::Ok();
-    if (!v->is_number()) return TypeError(key, "a number");
-    *out = v->get<double>();
-    return Status::Ok();
-  }
-  // A duration: a string in the `quarry run` grammar ("90s", "5m") or a number of seconds.
-  Status Dur(const char* key, Millis* out) {
-    const json* v = Take(key);
-    if (!v) return Status::Ok();
-    if (v->is_number()) {
-      double s = v->get<double>();
-      if (!(s >= 0) || s > 1e9) return Invalid(key, "must be a non-negative number of seconds");
-      *out = Millis(static_cast<int64_t>(std::llround(s * 1000)));
-      return Status::Ok();
-    }
-    if (!v->is_string()) return TypeError(key, "a duration (\"30s\") or a number of seconds");
-    auto d = ParseDuration(v->get<std::string>());
-    if (!d.ok()) return Invalid(key, d.status().message());
-    if (d->count() < 0) return Invalid(key, "must not be negative");
-    *out = std::chrono::duration_cast<Millis>(*d);
-    return Status::Ok();
-  }
-  // A string duration passed on unchanged ("0" = none), checked here so errors surface early.
-  Status DurString(const char* key, std::string* out) {
-    const json* v = Take(key);
-    if (!v) return Status::Ok();
-    if (!v->is_string()) return TypeError(key, "a duration string such as \"5m\"");
-    auto d = ParseDuration(v->get<std::string>());
-    if (!d.ok()) return Invalid(key, d.status().message());
-    *out = v->get<std::string>();
-    return Status::Ok();
-  }
-  const json* Object(const char* key, Status* status) {
-    const json* v = Take(key);
-    if (v && !v->is_object()) {
-      *status = TypeError(key, "an object");
-      return nullptr;
-    }
-    return v;
-  }
-  const json* Raw(const char* key) { return Take(key); }
-  void Forbid(const char* key, const char* why) {
-    if (obj_.contains(key) && forbidden_.empty()) forbidden_ = Name(key) + " " + why;
-    seen_.insert(key);
-  }
-
-  // Unknown fields are an error (sorted, so the message is stable).
-  Status Finish() const {
-    if (!forbidden_.empty()) return InvalidArgumentError(forbidden_);
-    std::set<std::string> unknown;
-    for (auto it = obj_.begin(); it != obj_.end(); ++it) {
-      if (!seen_.count(it.key())) unknown.insert(it.key());
-    }
-    if (unknown.empty()) return Status::Ok();
-    std::string list;
-    for (const auto& k : unknown) list += (list.empty() ? "" : ", ") + Name(k);
-    return InvalidArgumentError("unknown field" + std::string(unknown.size() > 1 ? "s " : " ") +
-                                list);
-  }
-
- private:
-  const json* Take(const char* key) {
-    seen_.insert(key);
-    auto it = obj_.find(key);
-    return it == obj_.end() ? nullptr : &*it;
-  }
-  std::string Name(const std::string& key) const {
-    return "\"" + (where_.empty() ? key : where_ + "." + key) + "\"";
-  }
-  Status TypeError(const char* key, const char* what) const {
-    return InvalidArgumentError(Name(key) + " must be " + what);
-  }
-  Status Invalid(const char* key, const std::string& why) const {
-    return InvalidArgumentError(Name(key) + ": " + why);
-  }
-
-  const json& obj_;
-  std::string where_;
-  std::set<std::string> seen_;
-  std::string forbidden_;
-};
 
 Status ParseTemplateFields(Fields& f, ExtractionParams* p) {
   QUARRY_RETURN_IF_ERROR(f.String("script", &p->script));
@@ -177,6 +57,12 @@ Status ParseTemplateFields(Fields& f, ExtractionParams* p) {
 
 }  // namespace
 
+void ForbidLineage(Fields& f) {
+  f.Forbid("run_id", "is derived by the workflow for each attempt");
+  f.Forbid("attempt", "is set by the workflow");
+  f.Forbid("parent_run_id", "is set by the workflow (the previous attempt's run_id)");
+}
+
 StatusOr<ExtractionParams> ParseExtractionParams(const json& input) {
   if (!input.is_object()) return InvalidArgumentError("ExtractionParams must be a JSON object");
   ExtractionParams p;
@@ -189,47 +75,38 @@ StatusOr<ExtractionParams> ParseExtractionParams(const json& input) {
   return p;
 }
 
-StatusOr<ExtractionWorkflowParams> ParseExtractionWorkflowParams(const json& input) {
-  if (!input.is_object()) {
-    return InvalidArgumentError("ExtractionWorkflowParams must be a JSON object");
-  }
-  ExtractionWorkflowParams out;
-  ExtractionParams unused;
-  Fields f(input, "");
-  QUARRY_RETURN_IF_ERROR(ParseTemplateFields(f, &unused));
-  f.Forbid("run_id", "is derived by the workflow for each attempt");
-  f.Forbid("attempt", "is set by the workflow");
-  f.Forbid("parent_run_id", "is set by the workflow (the previous attempt's run_id)");
+Status ParseWorkflowKnobs(Fields& f, WorkflowRetry* retry, ActivityTimeouts* activity,
+                          std::optional<NotifyParams>* notify) {
   Status st;
-  if (const json* retry = f.Object("retry", &st)) {
-    Fields r(*retry, "retry");
-    QUARRY_RETURN_IF_ERROR(r.Int("max_attempts", &out.retry.max_attempts));
-    QUARRY_RETURN_IF_ERROR(r.Dur("initial_interval", &out.retry.initial_interval));
-    QUARRY_RETURN_IF_ERROR(r.Number("backoff_coefficient", &out.retry.backoff_coefficient));
-    QUARRY_RETURN_IF_ERROR(r.Dur("maximum_interval", &out.retry.maximum_interval));
+  if (const json* retry_json = f.Object("retry", &st)) {
+    Fields r(*retry_json, "retry");
+    QUARRY_RETURN_IF_ERROR(r.Int("max_attempts", &retry->max_attempts));
+    QUARRY_RETURN_IF_ERROR(r.Dur("initial_interval", &retry->initial_interval));
+    QUARRY_RETURN_IF_ERROR(r.Number("backoff_coefficient", &retry->backoff_coefficient));
+    QUARRY_RETURN_IF_ERROR(r.Dur("maximum_interval", &retry->maximum_interval));
     QUARRY_RETURN_IF_ERROR(r.Finish());
-    if (out.retry.max_attempts < 1 || out.retry.max_attempts > 100) {
+    if (retry->max_attempts < 1 || retry->max_attempts > 100) {
       return InvalidArgumentError("\"retry.max_attempts\" must be in 1..100");
     }
-    if (!(out.retry.backoff_coefficient >= 1.0) || out.retry.backoff_coefficient > 100) {
+    if (!(retry->backoff_coefficient >= 1.0) || retry->backoff_coefficient > 100) {
       return InvalidArgumentError("\"retry.backoff_coefficient\" must be in 1..100");
     }
   }
   QUARRY_RETURN_IF_ERROR(st);
   if (const json* act = f.Object("activity", &st)) {
     Fields a(*act, "activity");
-    QUARRY_RETURN_IF_ERROR(a.Dur("start_to_close_timeout", &out.activity.start_to_close));
-    QUARRY_RETURN_IF_ERROR(a.Dur("heartbeat_timeout", &out.activity.heartbeat));
-    QUARRY_RETURN_IF_ERROR(a.Dur("schedule_to_start_timeout", &out.activity.schedule_to_start));
+    QUARRY_RETURN_IF_ERROR(a.Dur("start_to_close_timeout", &activity->start_to_close));
+    QUARRY_RETURN_IF_ERROR(a.Dur("heartbeat_timeout", &activity->heartbeat));
+    QUARRY_RETURN_IF_ERROR(a.Dur("schedule_to_start_timeout", &activity->schedule_to_start));
     QUARRY_RETURN_IF_ERROR(a.Finish());
-    if (out.activity.start_to_close.count() <= 0) {
+    if (activity->start_to_close.count() <= 0) {
       return InvalidArgumentError("\"activity.start_to_close_timeout\" must be positive");
     }
   }
   QUARRY_RETURN_IF_ERROR(st);
-  if (const json* notify = f.Object("notify", &st)) {
+  if (const json* notify_json = f.Object("notify", &st)) {
     NotifyParams n;
-    Fields nf(*notify, "notify");
+    Fields nf(*notify_json, "notify");
     QUARRY_RETURN_IF_ERROR(nf.String("url", &n.url));
     if (const json* h = nf.Object("headers", &st)) {
       for (auto it = h->begin(); it != h->end(); ++it) {
@@ -243,9 +120,31 @@ StatusOr<ExtractionWorkflowParams> ParseExtractionWorkflowParams(const json& inp
     if (n.url.rfind("http://", 0) != 0 && n.url.rfind("https://", 0) != 0) {
       return InvalidArgumentError("\"notify.url\" must be an http(s) URL");
     }
-    out.notify = std::move(n);
+    *notify = std::move(n);
   }
   QUARRY_RETURN_IF_ERROR(st);
+  return Status::Ok();
+}
+
+Status ValidateRunTemplate(const json& run_template) {
+  if (!run_template.is_object()) return InvalidArgumentError("a run must be a JSON object");
+  ExtractionParams unused;
+  Fields f(run_template, "");
+  QUARRY_RETURN_IF_ERROR(ParseTemplateFields(f, &unused));
+  ForbidLineage(f);
+  return f.Finish();
+}
+
+StatusOr<ExtractionWorkflowParams> ParseExtractionWorkflowParams(const json& input) {
+  if (!input.is_object()) {
+    return InvalidArgumentError("ExtractionWorkflowParams must be a JSON object");
+  }
+  ExtractionWorkflowParams out;
+  ExtractionParams unused;
+  Fields f(input, "");
+  QUARRY_RETURN_IF_ERROR(ParseTemplateFields(f, &unused));
+  ForbidLineage(f);
+  QUARRY_RETURN_IF_ERROR(ParseWorkflowKnobs(f, &out.retry, &out.activity, &out.notify));
   QUARRY_RETURN_IF_ERROR(f.Finish());
   out.run_template = input;
   out.run_template.erase("retry");

@@ -100,6 +100,9 @@ struct ExtractionWorkflowParams {
 
 StatusOr<ExtractionWorkflowParams> ParseExtractionWorkflowParams(const nlohmann::json& input);
 
+// A run template as batches take it: ExtractionParams fields without run_id/attempt/parent_run_id.
+Status ValidateRunTemplate(const nlohmann::json& run_template);
+
 // The backoff before attempt `next_attempt` (>= 2): initial × coefficient^(next_attempt - 2),
 // capped at maximum_interval.
 Millis BackoffBefore(const WorkflowRetry& retry, int64_t next_attempt);

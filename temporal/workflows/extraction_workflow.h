@@ -3,7 +3,7 @@
 // workflow run id and the attempt number, attempt n > 1 has parent_run_id = run id of n - 1).
 //
 // Ids in history (changing them makes running workflows non-deterministic):
-//   activity "attempt-<n>"  the extraction of attempt n
+//   activity "attempt-<n>"  the extraction of attempt n      (run_attempts.h, empty prefix)
 //   timer    "backoff-<n>"  the wait before attempt n
 //   activity "notify"       the NotifyWebhook call after the final outcome
 #pragma once
@@ -16,8 +16,5 @@
 namespace quarry::temporal {
 
 std::unique_ptr<Workflow> NewExtractionWorkflow();
-
-// The registry of the workflows this build runs; nullptr for other types.
-std::unique_ptr<Workflow> CreateWorkflow(const std::string& workflow_type);
 
 }  // namespace quarry::temporal

@@ -6,6 +6,8 @@
 #include "client/payload.h"
 #include "temporal/api/enums/v1/command_type.pb.h"
 #include "temporal/api/enums/v1/event_type.pb.h"
+#include "temporal/api/enums/v1/failed_cause.pb.h"
+#include "temporal/api/enums/v1/workflow.pb.h"
 
 namespace quarry::temporal {
 namespace {
@@ -44,6 +46,9 @@ CommandKey KeyOf(const command_pb::Command& c) {
     case enums::COMMAND_TYPE_START_TIMER:
       k.id = c.start_timer_command_attributes().timer_id();
       break;
+    case enums::COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
+      k.id = c.start_child_workflow_execution_command_attributes().workflow_id();
+      break;
     case enums::COMMAND_TYPE_CANCEL_TIMER:
       k.id = c.cancel_timer_command_attributes().timer_id();
       break;
@@ -70,6 +75,10 @@ std::optional<CommandKey> CommandKeyOfEvent(const history_pb::HistoryEvent& e) {
     case enums::EVENT_TYPE_TIMER_CANCELED:
       return CommandKey{enums::COMMAND_TYPE_CANCEL_TIMER,
                         e.timer_canceled_event_attributes().timer_id(), ""};
+    case enums::EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+      return CommandKey{enums::COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION,
+                        e.start_child_workflow_execution_initiated_event_attributes().workflow_id(),
+                        ""};
     case enums::EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
       return CommandKey{enums::COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, "", ""};
     case enums::EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
@@ -78,7 +87,6 @@ std::optional<CommandKey> CommandKeyOfEvent(const history_pb::HistoryEvent& e) {
       return CommandKey{enums::COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION, "", ""};
     // Command events of features our workflows never use: always a mismatch.
     case enums::EVENT_TYPE_MARKER_RECORDED:
-    case enums::EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
     case enums::EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
     case enums::EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
     case enums::EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
@@ -131,6 +139,17 @@ class Context : public WorkflowContext {
     if (c)
       c->mutable_request_cancel_activity_task_command_attributes()->set_scheduled_event_id(
           it->second);
+  }
+  void StartChildWorkflow(const ChildWorkflowOptions& o) override {
+    auto* c = Add(enums::COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION);
+    if (!c) return;
+    auto* a = c->mutable_start_child_workflow_execution_command_attributes();
+    a->set_workflow_id(o.workflow_id);
+    a->mutable_workflow_type()->set_name(o.workflow_type);
+    a->mutable_task_queue()->set_name(o.task_queue);
+    a->mutable_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
+    *a->mutable_input() = JsonPayloads(o.input);
+    a->set_parent_close_policy(enums::PARENT_CLOSE_POLICY_REQUEST_CANCEL);
   }
   void StartTimer(const std::string& timer_id, std::chrono::milliseconds delay) override {
     auto* c = Add(enums::COMMAND_TYPE_START_TIMER);
@@ -186,6 +205,54 @@ ReplayResult Error(ReplayResult::Kind kind, std::string message) {
   return r;
 }
 
+// The initiated event id a child event refers to, and what it says about the child.
+std::pair<int64_t, ChildResolution> ResolveChild(const history_pb::HistoryEvent& e) {
+  ChildResolution r;
+  using K = ChildResolution::Kind;
+  switch (e.event_type()) {
+    case enums::EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED: {
+      const auto& a = e.start_child_workflow_execution_failed_event_attributes();
+      r.kind = K::kStartFailed;
+      r.view.message = "child workflow " + a.workflow_id() + " could not start: " +
+                       enums::StartChildWorkflowExecutionFailedCause_Name(a.cause());
+      return {a.initiated_event_id(), r};
+    }
+    case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED: {
+      const auto& a = e.child_workflow_execution_completed_event_attributes();
+      r.kind = K::kCompleted;
+      auto v = DecodeSingleArgument(a.result());
+      if (v.ok()) r.result = *v;
+      return {a.initiated_event_id(), r};
+    }
+    case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED: {
+      const auto& a = e.child_workflow_execution_failed_event_attributes();
+      r.kind = K::kFailed;
+      r.view = ViewFailure(a.failure());
+      return {a.initiated_event_id(), r};
+    }
+    case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED: {
+      const auto& a = e.child_workflow_execution_canceled_event_attributes();
+      r.kind = K::kCanceled;
+      r.view.kind = FailureView::Kind::kCanceled;
+      r.view.message = "child workflow canceled";
+      return {a.initiated_event_id(), r};
+    }
+    case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT: {
+      const auto& a = e.child_workflow_execution_timed_out_event_attributes();
+      r.kind = K::kTimedOut;
+      r.view.kind = FailureView::Kind::kTimeout;
+      r.view.message = "child workflow timed out";
+      return {a.initiated_event_id(), r};
+    }
+    default: {
+      const auto& a = e.child_workflow_execution_terminated_event_attributes();
+      r.kind = K::kTerminated;
+      r.view.message = "child workflow terminated";
+      return {a.initiated_event_id(), r};
+    }
+  }
+}
+
 std::string EventName(const history_pb::HistoryEvent& e) {
   std::string name = enums::EventType_Name(e.event_type());
   if (name.rfind("EVENT_TYPE_", 0) == 0) name.erase(0, 11);
@@ -210,6 +277,7 @@ ReplayResult ReplayHistory(WorkflowFactory factory,
 
   std::map<std::string, int64_t> scheduled_by_activity;  // activity id -> scheduled event id
   std::map<int64_t, std::string> activity_by_scheduled;
+  std::map<int64_t, std::string> child_by_initiated;  // initiated event id -> child workflow id
   Context ctx(&scheduled_by_activity);
   {
     StartInfo& info = ctx.mutable_info();
@@ -278,6 +346,17 @@ ReplayResult ReplayHistory(WorkflowFactory factory,
       case enums::EVENT_TYPE_TIMER_FIRED:
         wf->OnTimerFired(ctx, e.timer_fired_event_attributes().timer_id());
         return;
+      case enums::EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED:
+      case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED:
+      case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED:
+      case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED:
+      case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT:
+      case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED: {
+        auto [initiated, child] = ResolveChild(e);
+        auto it = child_by_initiated.find(initiated);
+        if (it != child_by_initiated.end()) wf->OnChildResolved(ctx, it->second, child);
+        return;
+      }
       case enums::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
         wf->OnCancelRequested(ctx);
         return;
@@ -306,6 +385,8 @@ ReplayResult ReplayHistory(WorkflowFactory factory,
       if (e.event_type() == enums::EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
         scheduled_by_activity[key->id] = e.event_id();
         activity_by_scheduled[e.event_id()] = key->id;
+      } else if (e.event_type() == enums::EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED) {
+        child_by_initiated[e.event_id()] = key->id;
       }
       continue;
     }
@@ -317,6 +398,12 @@ ReplayResult ReplayHistory(WorkflowFactory factory,
       case enums::EVENT_TYPE_ACTIVITY_TASK_CANCELED:
       case enums::EVENT_TYPE_TIMER_FIRED:
       case enums::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
+      case enums::EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED:
+      case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED:
+      case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED:
+      case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED:
+      case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT:
+      case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED:
         pending.push_back(&e);
         break;
       case enums::EVENT_TYPE_WORKFLOW_TASK_STARTED: {

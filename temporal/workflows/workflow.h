@@ -50,6 +50,23 @@ struct ActivityOptions {
   std::chrono::milliseconds retry_initial_interval{1000};
 };
 
+// A child workflow (LargeBatchExtraction's chunks). The parent close policy is REQUEST_CANCEL:
+// cancelling the parent cancels its children, and they record it in their own history.
+struct ChildWorkflowOptions {
+  std::string workflow_id;
+  std::string workflow_type;
+  std::string task_queue;
+  nlohmann::json input;
+};
+
+struct ChildResolution {
+  // kStartFailed: the server refused to start it (e.g. an execution with that id is running).
+  enum class Kind { kCompleted, kFailed, kCanceled, kTimedOut, kTerminated, kStartFailed };
+  Kind kind = Kind::kCompleted;
+  std::optional<nlohmann::json> result;  // kCompleted
+  FailureView view;                      // kFailed, kTimedOut; message for the others
+};
+
 // What workflow code may do. Commands are collected in call order; after the workflow closed
 // (Complete/Fail/CancelWorkflow) further commands are ignored.
 class WorkflowContext {
@@ -58,6 +75,7 @@ class WorkflowContext {
   virtual const StartInfo& info() const = 0;
   virtual void ScheduleActivity(const ActivityOptions& options) = 0;
   virtual void RequestCancelActivity(const std::string& activity_id) = 0;
+  virtual void StartChildWorkflow(const ChildWorkflowOptions& options) = 0;
   virtual void StartTimer(const std::string& timer_id, std::chrono::milliseconds delay) = 0;
   virtual void CancelTimer(const std::string& timer_id) = 0;
   virtual void Complete(const nlohmann::json& result) = 0;
@@ -72,6 +90,9 @@ class Workflow {
   virtual void OnActivityResolved(WorkflowContext& ctx, const std::string& activity_id,
                                   const ActivityResolution& resolution) = 0;
   virtual void OnTimerFired(WorkflowContext& ctx, const std::string& timer_id) = 0;
+  // Only workflows that start children receive this.
+  virtual void OnChildResolved(WorkflowContext& /*ctx*/, const std::string& /*workflow_id*/,
+                               const ChildResolution& /*resolution*/) {}
   virtual void OnCancelRequested(WorkflowContext& ctx) = 0;
 };
 

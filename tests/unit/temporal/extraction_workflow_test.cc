@@ -4,7 +4,7 @@
 
 #include "history_builder.h"
 #include "temporal/api/enums/v1/command_type.pb.h"
-#include "workflows/extraction_workflow.h"
+#include "workflows/registry.h"
 #include "workflows/replay.h"
 #include "workflows/run_id.h"
 

@@ -100,6 +100,34 @@ class HistoryBuilder {
         ->set_timer_id(id);
     return *this;
   }
+  // Returns the initiated event id.
+  int64_t ChildInitiated(const std::string& workflow_id, const std::string& type = "BatchChunk") {
+    auto* a = Add(enums::EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED)
+                  ->mutable_start_child_workflow_execution_initiated_event_attributes();
+    a->set_workflow_id(workflow_id);
+    a->mutable_workflow_type()->set_name(type);
+    return history_.events_size();
+  }
+  HistoryBuilder& ChildStarted(int64_t initiated) {
+    Add(enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED)
+        ->mutable_child_workflow_execution_started_event_attributes()
+        ->set_initiated_event_id(initiated);
+    return *this;
+  }
+  HistoryBuilder& ChildCompleted(int64_t initiated, const nlohmann::json& result) {
+    auto* a = Add(enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED)
+                  ->mutable_child_workflow_execution_completed_event_attributes();
+    a->set_initiated_event_id(initiated);
+    *a->mutable_result() = JsonPayloads(result);
+    return *this;
+  }
+  HistoryBuilder& ChildFailed(int64_t initiated, const ApplicationError& error) {
+    auto* a = Add(enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED)
+                  ->mutable_child_workflow_execution_failed_event_attributes();
+    a->set_initiated_event_id(initiated);
+    *a->mutable_failure() = ToFailure(error);
+    return *this;
+  }
   HistoryBuilder& CancelRequested() {
     Add(enums::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED);
     return *this;

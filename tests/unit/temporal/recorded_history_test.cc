@@ -10,7 +10,7 @@
 
 #include "temporal/api/enums/v1/command_type.pb.h"
 #include "temporal/api/enums/v1/event_type.pb.h"
-#include "workflows/extraction_workflow.h"
+#include "workflows/registry.h"
 #include "workflows/replay.h"
 
 namespace quarry::temporal {
@@ -31,6 +31,10 @@ history_pb::History Load(const std::string& name) {
   return h;
 }
 
+std::string TypeOf(const history_pb::History& h) {
+  return h.events(0).workflow_execution_started_event_attributes().workflow_type().name();
+}
+
 ::temporal::api::common::v1::WorkflowExecution ExecutionOf(const history_pb::History& h) {
   const auto& started = h.events(0).workflow_execution_started_event_attributes();
   ::temporal::api::common::v1::WorkflowExecution ex;
@@ -49,6 +53,7 @@ std::vector<const history_pb::HistoryEvent*> CommandEventsAfter(const history_pb
       case enums::EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED:
       case enums::EVENT_TYPE_TIMER_STARTED:
       case enums::EVENT_TYPE_TIMER_CANCELED:
+      case enums::EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
       case enums::EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
       case enums::EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
       case enums::EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
@@ -86,6 +91,16 @@ void ExpectSame(const command_pb::Command& c, const history_pb::HistoryEvent& e)
       EXPECT_EQ(c.request_cancel_activity_task_command_attributes().scheduled_event_id(),
                 e.activity_task_cancel_requested_event_attributes().scheduled_event_id());
       break;
+    case enums::EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED: {
+      ASSERT_EQ(c.command_type(), enums::COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION);
+      const auto& a = c.start_child_workflow_execution_command_attributes();
+      const auto& r = e.start_child_workflow_execution_initiated_event_attributes();
+      EXPECT_EQ(a.workflow_id(), r.workflow_id());
+      EXPECT_EQ(a.workflow_type().name(), r.workflow_type().name());
+      EXPECT_EQ(a.input().payloads(0).data(), r.input().payloads(0).data());
+      EXPECT_EQ(a.parent_close_policy(), r.parent_close_policy());
+      break;
+    }
     case enums::EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
       ASSERT_EQ(c.command_type(), enums::COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION);
       EXPECT_EQ(c.complete_workflow_execution_command_attributes().result().payloads(0).data(),
@@ -105,8 +120,9 @@ TEST_P(TemporalRecordedHistoryTest, EveryTaskReproducesItsRecordedCommands) {
   history_pb::History full = Load(GetParam());
   ASSERT_GT(full.events_size(), 3);
   auto ex = ExecutionOf(full);
+  const std::string type = TypeOf(full);
 
-  ReplayResult whole = ReplayHistory(&CreateWorkflow, ex, "QuarryExtractionWorkflow", full);
+  ReplayResult whole = ReplayHistory(&CreateWorkflow, ex, type, full);
   ASSERT_EQ(whole.kind, ReplayResult::Kind::kCommands) << whole.message;
   EXPECT_TRUE(whole.commands.empty());
 
@@ -119,7 +135,7 @@ TEST_P(TemporalRecordedHistoryTest, EveryTaskReproducesItsRecordedCommands) {
     // The history as the worker saw it when this task was handed out.
     history_pb::History upto;
     for (int j = 0; j <= i; ++j) *upto.add_events() = full.events(j);
-    ReplayResult r = ReplayHistory(&CreateWorkflow, ex, "QuarryExtractionWorkflow", upto);
+    ReplayResult r = ReplayHistory(&CreateWorkflow, ex, type, upto);
     ASSERT_EQ(r.kind, ReplayResult::Kind::kCommands) << r.message;
     auto recorded = CommandEventsAfter(full, i + 1);
     ASSERT_EQ(r.commands.size(), recorded.size()) << "task at event " << i + 1;
@@ -143,6 +159,11 @@ class RenamingContext : public WorkflowContext {
     inner_.ScheduleActivity(renamed);
   }
   void RequestCancelActivity(const std::string& id) override { inner_.RequestCancelActivity(id); }
+  void StartChildWorkflow(const ChildWorkflowOptions& o) override {
+    ChildWorkflowOptions renamed = o;
+    renamed.workflow_id = o.workflow_id + "-v2";
+    inner_.StartChildWorkflow(renamed);
+  }
   void StartTimer(const std::string& id, std::chrono::milliseconds d) override {
     inner_.StartTimer(id, d);
   }
@@ -157,6 +178,7 @@ class RenamingContext : public WorkflowContext {
 
 class ChangedWorkflow : public Workflow {
  public:
+  explicit ChangedWorkflow(const std::string& type) : inner_(CreateWorkflow(type)) {}
   void OnStart(WorkflowContext& ctx) override {
     RenamingContext r(ctx);
     inner_->OnStart(r);
@@ -174,13 +196,18 @@ class ChangedWorkflow : public Workflow {
     RenamingContext r(ctx);
     inner_->OnCancelRequested(r);
   }
+  void OnChildResolved(WorkflowContext& ctx, const std::string& id,
+                       const ChildResolution& res) override {
+    RenamingContext r(ctx);
+    inner_->OnChildResolved(r, id, res);
+  }
 
  private:
-  std::unique_ptr<Workflow> inner_ = NewExtractionWorkflow();
+  std::unique_ptr<Workflow> inner_;
 };
 
-std::unique_ptr<Workflow> CreateChanged(const std::string&) {
-  return std::make_unique<ChangedWorkflow>();
+std::unique_ptr<Workflow> CreateChanged(const std::string& type) {
+  return std::make_unique<ChangedWorkflow>(type);
 }
 
 TEST(TemporalRecordedHistoryNonDeterminismTest, ChangedWorkflowIsReported) {

@@ -1,0 +1,88 @@
+#include "worker/batch_runs_activity.h"
+
+#include <openssl/evp.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "workflows/batch_params.h"
+
+namespace quarry::temporal {
+namespace {
+
+using nlohmann::json;
+
+// A slice must fit in one payload (Temporal refuses those over 2 MB) with room for the envelope.
+constexpr size_t kMaxSliceBytes = 1536 * 1024;
+
+ActivityOutcome ConfigError(std::string message) {
+  ActivityOutcome o;
+  o.kind = ActivityOutcome::Kind::kFailed;
+  o.error = {kConfigError, std::move(message), /*non_retryable=*/true, std::nullopt};
+  return o;
+}
+
+std::string Sha256Hex(const std::string& data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr) != 1) return "";
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < size; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
+ActivityOutcome ReadBatchRuns(const std::optional<json>& input) {
+  if (!input || !input->is_object() || !input->contains("runs_file") ||
+      !(*input)["runs_file"].is_string()) {
+    return ConfigError(std::string(kReadRunsActivity) + " needs {runs_file, ...}");
+  }
+  const std::string path = (*input)["runs_file"].get<std::string>();
+  const std::string want_sha = input->value("runs_file_sha256", std::string());
+  const int64_t offset = input->value("runs_offset", int64_t{0});
+  const int64_t count = input->value("runs_count", int64_t{-1});
+
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return ConfigError("cannot read runs file " + path + ": " + std::strerror(errno));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return ConfigError("cannot read runs file " + path);
+  const std::string text = ss.str();
+  const std::string sha = Sha256Hex(text);
+  if (!want_sha.empty() && sha != want_sha) {
+    return ConfigError("runs file " + path + " changed since the batch started (sha256 " + sha +
+                       ", expected " + want_sha + ")");
+  }
+
+  const std::vector<RunLine> lines = SplitRunLines(text);
+  const int64_t total = static_cast<int64_t>(lines.size());
+  const int64_t end = count < 0 ? total : std::min(total, offset + count);
+  json runs = json::array();
+  size_t bytes = 0;
+  for (int64_t i = offset; i < end; ++i) {
+    json run = json::parse(lines[i].text, nullptr, /*allow_exceptions=*/false);
+    if (run.is_discarded() || !run.is_object()) {
+      return ConfigError("runs file " + path + " line " + std::to_string(lines[i].line_no) +
+                         ": not a JSON object");
+    }
+    bytes += lines[i].text.size();
+    if (bytes > kMaxSliceBytes) {
+      return ConfigError("runs " + std::to_string(offset) + ".." + std::to_string(end - 1) +
+                         " of " + path + " exceed " + std::to_string(kMaxSliceBytes) +
+                         " bytes, too large for one payload: use a smaller chunk_size");
+    }
+    runs.push_back(std::move(run));
+  }
+  ActivityOutcome o;
+  o.result = {{"line_count", total}, {"sha256", sha}, {"runs", std::move(runs)}};
+  return o;
+}
+
+}  // namespace quarry::temporal

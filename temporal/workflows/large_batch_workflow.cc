@@ -1,0 +1,155 @@
+#include "workflows/large_batch_workflow.h"
+
+#include <algorithm>
+#include <map>
+
+#include "workflows/batch_aggregate.h"
+#include "workflows/batch_params.h"
+#include "workflows/batch_workflow.h"
+#include "workflows/notify.h"
+
+namespace quarry::temporal {
+namespace {
+
+using nlohmann::json;
+
+class LargeBatchWorkflow : public Workflow {
+ public:
+  void OnStart(WorkflowContext& ctx) override {
+    const StartInfo& info = ctx.info();
+    if (!info.input_error.empty()) return FailConfig(ctx, "workflow input: " + info.input_error);
+    if (!info.input) return FailConfig(ctx, "workflow input is missing (batch parameters)");
+    auto params = ParseBatchParams(*info.input, BatchKind::kLarge);
+    if (!params.ok()) return FailConfig(ctx, params.status().message());
+    params_ = std::move(*params);
+    if (params_.runs) {
+      total_ = static_cast<int64_t>(params_.runs->size());
+      return StartMore(ctx);
+    }
+    reading_ = true;
+    ScheduleReadRuns(ctx, params_, 0, 0);  // count and digest only
+  }
+
+  void OnActivityResolved(WorkflowContext& ctx, const std::string& activity_id,
+                          const ActivityResolution& r) override {
+    if (activity_id == kNotifyActivityId) return Finish(ctx);
+    if (activity_id != kReadRunsActivityId) return;
+    reading_ = false;
+    if (cancel_requested_) return ctx.CancelWorkflow(aggregate_.ToJson(total_));
+    if (r.kind != ActivityResolution::Kind::kCompleted || !r.result || !r.result->is_object() ||
+        !(*r.result)["line_count"].is_number_integer()) {
+      std::string why = r.view.message.empty() ? "no line_count in its result" : r.view.message;
+      return FailConfig(ctx, "reading " + params_.runs_file + ": " + why);
+    }
+    total_ = (*r.result)["line_count"].get<int64_t>();
+    sha256_ = r.result->value("sha256", std::string());
+    if (total_ == 0) return FailConfig(ctx, params_.runs_file + " has no runs");
+    StartMore(ctx);
+  }
+
+  void OnTimerFired(WorkflowContext&, const std::string&) override {}
+
+  void OnChildResolved(WorkflowContext& ctx, const std::string& workflow_id,
+                       const ChildResolution& r) override {
+    auto it = running_.find(workflow_id);
+    if (it == running_.end()) return;
+    const int64_t chunk = it->second;
+    running_.erase(it);
+    if (r.kind == ChildResolution::Kind::kCompleted && r.result && r.result->is_object()) {
+      aggregate_.Merge(*r.result);
+    } else {
+      aggregate_.AddFailedChunk(chunk, workflow_id, ChunkRuns(chunk), r.view.message);
+    }
+    StartMore(ctx);
+    if (running_.empty() && next_chunk_ == Chunks()) NotifyOrFinish(ctx);
+  }
+
+  void OnCancelRequested(WorkflowContext& ctx) override {
+    if (cancel_requested_) return;
+    cancel_requested_ = true;
+    if (notifying_) return ctx.RequestCancelActivity(kNotifyActivityId);
+    if (reading_) return ctx.RequestCancelActivity(kReadRunsActivityId);
+    ctx.CancelWorkflow(aggregate_.ToJson(total_));
+  }
+
+ private:
+  void FailConfig(WorkflowContext& ctx, const std::string& message) {
+    ctx.Fail(ToFailure({kConfigError, message, /*non_retryable=*/true, std::nullopt}));
+  }
+
+  int64_t Chunks() const { return (total_ + params_.chunk_size - 1) / params_.chunk_size; }
+  int64_t ChunkRuns(int64_t chunk) const {
+    return std::min(params_.chunk_size, total_ - chunk * params_.chunk_size);
+  }
+
+  void StartMore(WorkflowContext& ctx) {
+    const std::string& id = ctx.info().workflow_id;
+    while (static_cast<int64_t>(running_.size()) < params_.max_parallel_chunks &&
+           next_chunk_ < Chunks()) {
+      const int64_t chunk = next_chunk_++;
+      const int64_t first = chunk * params_.chunk_size;
+      const int64_t count = ChunkRuns(chunk);
+      json input = {{"defaults", params_.defaults}, {"max_parallel", params_.max_parallel},
+                    {"first_index", first},         {"job_id_prefix", id + "/"},
+                    {"retry", RetryJson()},         {"activity", ActivityJson()}};
+      if (params_.runs) {
+        input["runs"] = json(params_.runs->begin() + first, params_.runs->begin() + first + count);
+      } else {
+        input["runs_file"] = params_.runs_file;
+        input["runs_file_sha256"] = sha256_;
+        input["runs_offset"] = first;
+        input["runs_count"] = count;
+      }
+      ChildWorkflowOptions o;
+      o.workflow_id = id + "/chunk-" + std::to_string(chunk);
+      o.workflow_type = kBatchChunkWorkflow;
+      o.task_queue = ctx.info().task_queue;
+      o.input = std::move(input);
+      running_[o.workflow_id] = chunk;
+      ctx.StartChildWorkflow(o);
+    }
+  }
+
+  json RetryJson() const {
+    return {{"max_attempts", params_.retry.max_attempts},
+            {"initial_interval", params_.retry.initial_interval.count() / 1000.0},
+            {"backoff_coefficient", params_.retry.backoff_coefficient},
+            {"maximum_interval", params_.retry.maximum_interval.count() / 1000.0}};
+  }
+  json ActivityJson() const {
+    return {{"start_to_close_timeout", params_.activity.start_to_close.count() / 1000.0},
+            {"heartbeat_timeout", params_.activity.heartbeat.count() / 1000.0},
+            {"schedule_to_start_timeout", params_.activity.schedule_to_start.count() / 1000.0}};
+  }
+
+  void NotifyOrFinish(WorkflowContext& ctx) {
+    if (!params_.notify) return Finish(ctx);
+    notifying_ = true;
+    json body = aggregate_.ToJson(total_);
+    body["workflow_id"] = ctx.info().workflow_id;
+    body["workflow_type"] = ctx.info().workflow_type;
+    body["status"] = "completed";
+    ScheduleNotify(ctx, *params_.notify, params_.activity, std::move(body));
+  }
+
+  void Finish(WorkflowContext& ctx) {
+    if (cancel_requested_) return ctx.CancelWorkflow(aggregate_.ToJson(total_));
+    ctx.Complete(aggregate_.ToJson(total_));
+  }
+
+  BatchParams params_;
+  int64_t total_ = 0;
+  std::string sha256_;
+  int64_t next_chunk_ = 0;
+  std::map<std::string, int64_t> running_;  // child workflow id -> chunk
+  BatchAggregate aggregate_;
+  bool reading_ = false;
+  bool notifying_ = false;
+  bool cancel_requested_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Workflow> NewLargeBatchWorkflow() { return std::make_unique<LargeBatchWorkflow>(); }
+
+}  // namespace quarry::temporal
