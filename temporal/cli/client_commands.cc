@@ -4,10 +4,10 @@
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <random>
 
 #include "cli/connection_flags.h"
 #include "cli/run_flags.h"
+#include "cli/workflow_client.h"
 #include "client/history.h"
 #include "client/payload.h"
 #include "client/workflow_service.h"
@@ -21,25 +21,6 @@ namespace {
 namespace enums = ::temporal::api::enums::v1;
 using nlohmann::json;
 
-void PrintJson(const json& j) {
-  std::string text = j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
-}
-
-std::string RandomSuffix() {
-  std::random_device rd;
-  char buf[17];
-  std::snprintf(buf, sizeof(buf), "%08x%08x", rd(), rd());
-  return buf;
-}
-
-struct Target {
-  ConnectionOptions conn;
-  std::string workflow_id;
-  std::string run_id;
-};
-
 StatusOr<std::unique_ptr<WorkflowService>> Connect(const ConnectionOptions& conn) {
   return WorkflowService::Connect(conn);
 }
@@ -49,20 +30,6 @@ StatusOr<std::unique_ptr<WorkflowService>> Connect(const ConnectionOptions& conn
   ex.set_workflow_id(t.workflow_id);
   ex.set_run_id(t.run_id);
   return ex;
-}
-
-// Prints the closed workflow and returns the exit code `quarry run` would give.
-int WaitAndPrint(WorkflowService* svc, const Target& t) {
-  auto close =
-      WaitForCloseEvent(PageFetcherFor(svc), svc->options().namespace_name, Execution(t), nullptr);
-  if (!close.ok()) {
-    PrintError(close.status().message());
-    return 2;
-  }
-  ClosedWorkflowView v = ViewCloseEvent(*close);
-  v.output["workflow_id"] = t.workflow_id;
-  PrintJson(v.output);
-  return v.exit_code;
 }
 
 // --- start -------------------------------------------------------------------------------------
@@ -85,26 +52,12 @@ int Start(StartFlags& f) {
     PrintError(svc.status().message());
     return 2;
   }
-  if (f.target.workflow_id.empty()) f.target.workflow_id = "quarry-" + RandomSuffix();
-  wfs::StartWorkflowExecutionRequest req;
-  req.set_namespace_((*svc)->options().namespace_name);
-  req.set_workflow_id(f.target.workflow_id);
-  req.mutable_workflow_type()->set_name(kExtractionWorkflow);
-  req.mutable_task_queue()->set_name(f.task_queue);
-  req.mutable_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
-  *req.mutable_input() = JsonPayloads(*input);
-  req.set_identity((*svc)->options().identity);
-  req.set_request_id(RandomSuffix() + RandomSuffix());
-  auto resp = (*svc)->StartWorkflowExecution(req);
-  if (!resp.ok()) {
-    if (resp.status().code() == StatusCode::kAlreadyExists) {
-      PrintError("workflow already running: " + f.target.workflow_id);
-    } else {
-      PrintError(resp.status().message());
-    }
+  Status started =
+      StartWorkflow(svc->get(), &f.target, kExtractionWorkflow, f.task_queue, *input, "quarry");
+  if (!started.ok()) {
+    PrintError(started.message());
     return 2;
   }
-  f.target.run_id = resp->run_id();
   if (!f.wait) {
     PrintJson({{"workflow_id", f.target.workflow_id}, {"run_id", f.target.run_id}});
     return 0;
@@ -184,7 +137,8 @@ int Describe(Target& t) {
                                     "WORKFLOW_EXECUTION_STATUS_")},
               {"task_queue", info.task_queue()},
               {"start_time", Time(info.start_time())},
-              {"history_length", info.history_length()}};
+              {"history_length", info.history_length()},
+              {"history_size_bytes", info.history_size_bytes()}};
   if (info.has_close_time()) out["close_time"] = Time(info.close_time());
   json pending = json::array();
   for (const auto& a : resp->pending_activities()) {

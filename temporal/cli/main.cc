@@ -1,6 +1,7 @@
 // quarry-temporal: the native Temporal worker for Quarry and a small client for its workflows.
 #include <CLI/CLI.hpp>
 
+#include "cli/batch_command.h"
 #include "cli/client_commands.h"
 #include "cli/schedule_commands.h"
 #include "cli/worker_command.h"
@@ -14,6 +15,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   quarry::temporal::cli::AddWorkerCommand(&app, &exit_code);
   quarry::temporal::cli::AddClientCommands(&app, &exit_code);
+  quarry::temporal::cli::AddBatchCommand(&app, &exit_code);
   quarry::temporal::cli::AddScheduleCommands(&app, &exit_code);
   try {
     app.parse(argc, argv);

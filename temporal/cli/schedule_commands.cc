@@ -4,11 +4,11 @@
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <random>
 
 #include "cli/connection_flags.h"
 #include "cli/run_flags.h"
 #include "cli/schedule_spec.h"
+#include "cli/workflow_client.h"
 #include "client/workflow_service.h"
 #include "workflows/extraction_params.h"
 
@@ -24,13 +24,6 @@ void Print(const std::string& text) {
 
 std::string Dump(const json& j, int indent) {
   return j.dump(indent, ' ', false, json::error_handler_t::replace) + "\n";
-}
-
-std::string RequestId() {
-  std::random_device rd;
-  char buf[33];
-  std::snprintf(buf, sizeof(buf), "%08x%08x%08x%08x", rd(), rd(), rd(), rd());
-  return buf;
 }
 
 // The server's NotFound also covers a missing namespace; only name the schedule when it is the
@@ -84,7 +77,7 @@ int Create(CreateFlags& f) {
   CreateScheduleOptions o;
   o.namespace_name = (*svc)->options().namespace_name;
   o.identity = (*svc)->options().identity;
-  o.request_id = RequestId();
+  o.request_id = RandomSuffix() + RandomSuffix();
   o.schedule_id = f.schedule_id;
   o.spec = *spec;
   o.overlap = *overlap;

@@ -50,6 +50,12 @@ ClosedWorkflowView ViewCloseEvent(const ::temporal::api::history::v1::HistoryEve
     case enums::EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED: {
       json result = FirstPayload(e.workflow_execution_completed_event_attributes().result());
       v.output = {{"status", "completed"}, {"result", result}};
+      if (result.is_object() && result.contains("total") && result.contains("failed")) {
+        // A batch aggregate: its runs either all succeeded or some are listed as failed.
+        v.exit_code =
+            result["failed"].is_number_integer() && result["failed"].get<int64_t>() == 0 ? 0 : 1;
+        break;
+      }
       std::string outcome = "success";
       if (result.is_object() && result.contains("final") && result["final"].is_object()) {
         outcome = result["final"].value("outcome", outcome);

@@ -1,7 +1,8 @@
 // How a closed QuarryExtractionWorkflow is shown by `quarry-temporal result` and `start --wait`:
 // a JSON document and the exit code `quarry run` would have given for the same outcome
 // (0 success, 1 script error, 2 executor crash / timeout / cancellation / invalid input,
-// 3 policy failure or version mismatch).
+// 3 policy failure or version mismatch). A completed batch gives 0 when every run succeeded and
+// 1 when its aggregate counts failed runs.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -69,7 +69,13 @@ class DevServer:
             time.sleep(0.5)
         raise RuntimeError(f"temporal dev server not ready at {self.address} after {timeout}s")
 
-    def stop(self) -> None:
+    def restart(self, down_for: float = 2.0) -> None:
+        """Stops the server and starts it again on the same port with the same database."""
+        self._terminate()
+        time.sleep(down_for)
+        self.start()
+
+    def _terminate(self) -> None:
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
@@ -77,6 +83,9 @@ class DevServer:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+
+    def stop(self) -> None:
+        self._terminate()
         self.log.close()
 
 

@@ -1,0 +1,68 @@
+#include "cli/workflow_client.h"
+
+#include <cstdio>
+#include <random>
+
+#include "cli/connection_flags.h"
+#include "client/history.h"
+#include "client/payload.h"
+#include "workflows/close_event.h"
+
+namespace quarry::temporal::cli {
+
+namespace enums = ::temporal::api::enums::v1;
+using nlohmann::json;
+
+void PrintJson(const json& j) {
+  std::string text = j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+std::string RandomSuffix() {
+  std::random_device rd;
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%08x%08x", rd(), rd());
+  return buf;
+}
+
+Status StartWorkflow(WorkflowService* svc, Target* t, const std::string& workflow_type,
+                     const std::string& task_queue, const json& input,
+                     const std::string& id_prefix) {
+  if (t->workflow_id.empty()) t->workflow_id = id_prefix + "-" + RandomSuffix();
+  wfs::StartWorkflowExecutionRequest req;
+  req.set_namespace_(svc->options().namespace_name);
+  req.set_workflow_id(t->workflow_id);
+  req.mutable_workflow_type()->set_name(workflow_type);
+  req.mutable_task_queue()->set_name(task_queue);
+  req.mutable_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
+  *req.mutable_input() = JsonPayloads(input);
+  req.set_identity(svc->options().identity);
+  req.set_request_id(RandomSuffix() + RandomSuffix());
+  auto resp = svc->StartWorkflowExecution(req);
+  if (!resp.ok()) {
+    if (resp.status().code() == StatusCode::kAlreadyExists) {
+      return Status(StatusCode::kAlreadyExists, "workflow already running: " + t->workflow_id);
+    }
+    return resp.status();
+  }
+  t->run_id = resp->run_id();
+  return Status::Ok();
+}
+
+int WaitAndPrint(WorkflowService* svc, const Target& t) {
+  ::temporal::api::common::v1::WorkflowExecution ex;
+  ex.set_workflow_id(t.workflow_id);
+  ex.set_run_id(t.run_id);
+  auto close = WaitForCloseEvent(PageFetcherFor(svc), svc->options().namespace_name, ex, nullptr);
+  if (!close.ok()) {
+    PrintError(close.status().message());
+    return 2;
+  }
+  ClosedWorkflowView v = ViewCloseEvent(*close);
+  v.output["workflow_id"] = t.workflow_id;
+  PrintJson(v.output);
+  return v.exit_code;
+}
+
+}  // namespace quarry::temporal::cli
