@@ -1,7 +1,8 @@
 // Histories recorded from real runs against a Temporal dev server (`temporal workflow show
-// --output json` of a success, a retry after a script error, and a cancel mid-run) replay with the
-// current code: every workflow task produces exactly the commands the history recorded, with the
-// same inputs. A deliberately changed workflow is reported as non-deterministic.
+// --output json` of a success, a retry after a script error, a cancel mid-run, and of every batch
+// type as tests/e2e/record_histories.py records them) replay with the current code: every workflow
+// task produces exactly the commands the history recorded, with the same inputs. A deliberately
+// changed workflow is reported as non-deterministic.
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
@@ -146,7 +147,8 @@ TEST_P(TemporalRecordedHistoryTest, EveryTaskReproducesItsRecordedCommands) {
 }
 
 INSTANTIATE_TEST_SUITE_P(TemporalRecorded, TemporalRecordedHistoryTest,
-                         ::testing::Values("success.json", "retry.json", "cancel.json"));
+                         ::testing::Values("success.json", "retry.json", "cancel.json",
+                                           "batch.json", "large_batch.json", "chunk.json"));
 
 // A "new version" of the workflow that names its activities differently.
 class RenamingContext : public WorkflowContext {
@@ -218,6 +220,18 @@ TEST(TemporalRecordedHistoryNonDeterminismTest, ChangedWorkflowIsReported) {
   EXPECT_NE(r.message.find("history event 5"), std::string::npos) << r.message;
   EXPECT_NE(r.message.find("\"attempt-1\""), std::string::npos) << r.message;
   EXPECT_NE(r.message.find("\"extract-attempt-1\""), std::string::npos) << r.message;
+}
+
+TEST(TemporalRecordedHistoryNonDeterminismTest, ChangedBatchAndChunkIdsAreReported) {
+  history_pb::History batch = Load("batch.json");
+  ReplayResult r = ReplayHistory(&CreateChanged, ExecutionOf(batch), TypeOf(batch), batch);
+  ASSERT_EQ(r.kind, ReplayResult::Kind::kNonDeterministic);
+  EXPECT_NE(r.message.find("\"run-0/attempt-1\""), std::string::npos) << r.message;
+
+  history_pb::History large = Load("large_batch.json");
+  r = ReplayHistory(&CreateChanged, ExecutionOf(large), TypeOf(large), large);
+  ASSERT_EQ(r.kind, ReplayResult::Kind::kNonDeterministic);
+  EXPECT_NE(r.message.find("rec-large/chunk-0-v2"), std::string::npos) << r.message;
 }
 
 }  // namespace
