@@ -7,6 +7,7 @@
 #include "workflows/batch_aggregate.h"
 #include "workflows/notify.h"
 #include "workflows/run_attempts.h"
+#include "workflows/workflow_input.h"
 
 namespace quarry::temporal {
 
@@ -46,13 +47,12 @@ class BatchWorkflow : public Workflow {
   explicit BatchWorkflow(BatchKind kind) : kind_(kind) {}
 
   void OnStart(WorkflowContext& ctx) override {
-    const StartInfo& info = ctx.info();
-    if (!info.input_error.empty()) return FailConfig(ctx, "workflow input: " + info.input_error);
-    if (!info.input) return FailConfig(ctx, "workflow input is missing (batch parameters)");
-    auto params = ParseBatchParams(*info.input, kind_);
-    if (!params.ok()) return FailConfig(ctx, params.status().message());
+    auto params = ParseInputOrFail<BatchParams>(
+        ctx, "batch parameters",
+        [&](const nlohmann::json& in) { return ParseBatchParams(in, kind_); });
+    if (!params) return;
     params_ = std::move(*params);
-    if (params_.job_id_prefix.empty()) params_.job_id_prefix = info.workflow_id + "/";
+    if (params_.job_id_prefix.empty()) params_.job_id_prefix = ctx.info().workflow_id + "/";
     if (params_.runs) return Begin(ctx, *params_.runs);
     reading_ = true;
     ScheduleReadRuns(ctx, params_, params_.runs_offset, params_.runs_count);
@@ -85,10 +85,6 @@ class BatchWorkflow : public Workflow {
   }
 
  private:
-  void FailConfig(WorkflowContext& ctx, const std::string& message) {
-    ctx.Fail(ToFailure({kConfigError, message, /*non_retryable=*/true, std::nullopt}));
-  }
-
   void OnRunsRead(WorkflowContext& ctx, const ActivityResolution& r) {
     reading_ = false;
     if (cancel_requested_) return ctx.CancelWorkflow(Aggregate());

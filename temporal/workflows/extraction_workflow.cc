@@ -5,6 +5,7 @@
 #include "workflows/extraction_params.h"
 #include "workflows/notify.h"
 #include "workflows/run_attempts.h"
+#include "workflows/workflow_input.h"
 
 namespace quarry::temporal {
 namespace {
@@ -15,10 +16,9 @@ class ExtractionWorkflow : public Workflow {
  public:
   void OnStart(WorkflowContext& ctx) override {
     const StartInfo& info = ctx.info();
-    if (!info.input_error.empty()) return FailConfig(ctx, "workflow input: " + info.input_error);
-    if (!info.input) return FailConfig(ctx, "workflow input is missing (ExtractionWorkflowParams)");
-    auto params = ParseExtractionWorkflowParams(*info.input);
-    if (!params.ok()) return FailConfig(ctx, params.status().message());
+    auto params = ParseInputOrFail<ExtractionWorkflowParams>(ctx, "ExtractionWorkflowParams",
+                                                             ParseExtractionWorkflowParams);
+    if (!params) return;
     params_ = std::move(*params);
     std::string job_id = params_.run_template.value("job_id", std::string());
     if (job_id.empty()) job_id = info.workflow_id;
@@ -53,10 +53,6 @@ class ExtractionWorkflow : public Workflow {
   }
 
  private:
-  void FailConfig(WorkflowContext& ctx, const std::string& message) {
-    ctx.Fail(ToFailure({kConfigError, message, /*non_retryable=*/true, std::nullopt}));
-  }
-
   json Summary() const {
     json s = {{"attempts", run_ ? run_->attempts() : json::array()}};
     s["final"] = run_ ? run_->last_result() : json();

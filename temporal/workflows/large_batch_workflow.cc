@@ -7,6 +7,7 @@
 #include "workflows/batch_params.h"
 #include "workflows/batch_workflow.h"
 #include "workflows/notify.h"
+#include "workflows/workflow_input.h"
 
 namespace quarry::temporal {
 namespace {
@@ -16,11 +17,10 @@ using nlohmann::json;
 class LargeBatchWorkflow : public Workflow {
  public:
   void OnStart(WorkflowContext& ctx) override {
-    const StartInfo& info = ctx.info();
-    if (!info.input_error.empty()) return FailConfig(ctx, "workflow input: " + info.input_error);
-    if (!info.input) return FailConfig(ctx, "workflow input is missing (batch parameters)");
-    auto params = ParseBatchParams(*info.input, BatchKind::kLarge);
-    if (!params.ok()) return FailConfig(ctx, params.status().message());
+    auto params = ParseInputOrFail<BatchParams>(
+        ctx, "batch parameters",
+        [&](const nlohmann::json& in) { return ParseBatchParams(in, BatchKind::kLarge); });
+    if (!params) return;
     params_ = std::move(*params);
     if (params_.runs) {
       total_ = static_cast<int64_t>(params_.runs->size());
@@ -73,10 +73,6 @@ class LargeBatchWorkflow : public Workflow {
   }
 
  private:
-  void FailConfig(WorkflowContext& ctx, const std::string& message) {
-    ctx.Fail(ToFailure({kConfigError, message, /*non_retryable=*/true, std::nullopt}));
-  }
-
   int64_t Chunks() const { return (total_ + params_.chunk_size - 1) / params_.chunk_size; }
   int64_t ChunkRuns(int64_t chunk) const {
     return std::min(params_.chunk_size, total_ - chunk * params_.chunk_size);
