@@ -1,9 +1,12 @@
 #include "cli/workflow_client.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <random>
 
 #include "cli/connection_flags.h"
+#include "cli/wait_progress.h"
 #include "client/history.h"
 #include "client/payload.h"
 #include "workflows/close_event.h"
@@ -54,7 +57,11 @@ int WaitAndPrint(WorkflowService* svc, const Target& t) {
   ::temporal::api::common::v1::WorkflowExecution ex;
   ex.set_workflow_id(t.workflow_id);
   ex.set_run_id(t.run_id);
-  auto close = WaitForCloseEvent(PageFetcherFor(svc), svc->options().namespace_name, ex, nullptr);
+  StatusOr<::temporal::api::history::v1::HistoryEvent> close = InternalError("not waited");
+  {
+    WaitProgress progress(svc, t.workflow_id, t.run_id, ::isatty(STDERR_FILENO) == 1);
+    close = WaitForCloseEvent(PageFetcherFor(svc), svc->options().namespace_name, ex, nullptr);
+  }
   if (!close.ok()) {
     PrintError(close.status().message());
     return 2;
