@@ -20,6 +20,7 @@
 #include "quarry/redact.h"
 #include "quarry/run/report.h"
 #include "quarry/sinks/event_sinks.h"
+#include "run/bounded_call.h"
 #include "run/ingestor.h"
 #include "run/outcome.h"
 #include "run/run_request.h"
@@ -61,6 +62,28 @@ class CountingSink final : public BatchSink {
   lode::RunWriter* writer_;
   std::atomic<uint64_t> ok_{0}, failed_{0};
 };
+
+// Everything the policy reaches while it writes. Shared, because an end-of-run flush or a metrics
+// write that outlives its timeout keeps running on a helper thread after Execute has returned and
+// the orchestrator may be gone (§3.8). Members are destroyed in reverse order: the policy before
+// the sinks it writes to, the sinks before the writer.
+struct RunPipeline {
+  log::RunContext log_ctx;
+  std::shared_ptr<lode::RunWriter> writer;  // null without storage
+  std::unique_ptr<CountingSink> counting;
+  std::unique_ptr<sinks::FanOutSink> event_sinks;
+  std::unique_ptr<policy::Policy> policy;
+};
+
+// Close() makes one more best-effort flush; its result changes nothing (§3.8).
+void ClosePipeline(RunPipeline& p) {
+  if (Status closed = p.policy->Close(); !closed.ok()) {
+    log::Write(log::Level::kWarn, "policy close: " + closed.message(), &p.log_ctx);
+  }
+  if (Status closed = p.event_sinks->Close(); !closed.ok()) {
+    log::Write(log::Level::kWarn, "event sink close: " + closed.message(), &p.log_ctx);
+  }
+}
 
 std::string FormatUtc(std::chrono::system_clock::time_point t, const char* fmt, bool millis) {
   auto ms = std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
@@ -167,9 +190,8 @@ class RunOrchestrator::Impl {
   void DrainStderr(process::Subprocess* proc);
 
   RunConfig c_;
-  log::RunContext log_ctx_;
+  std::shared_ptr<RunPipeline> pipe_ = std::make_shared<RunPipeline>();
   lode::RunDescriptor desc_;
-  std::unique_ptr<lode::RunWriter> writer_;
   StderrBuffer stderr_;
   std::string metrics_ts_;
 };
@@ -343,7 +365,8 @@ RunResult RunOrchestrator::Impl::Execute(CancelToken* cancel) {
   m.run_id = c_.meta.run_id;
   m.job_id = c_.meta.job_id;
 
-  log_ctx_ = {c_.meta.run_id, c_.meta.attempt, c_.meta.job_id, c_.meta.parent_run_id};
+  RunPipeline& pipe = *pipe_;
+  pipe.log_ctx = {c_.meta.run_id, c_.meta.attempt, c_.meta.job_id, c_.meta.parent_run_id};
   desc_.dataset = c_.dataset;
   desc_.run_id = c_.meta.run_id;
   desc_.attempt = c_.meta.attempt;
@@ -356,47 +379,48 @@ RunResult RunOrchestrator::Impl::Execute(CancelToken* cancel) {
   desc_.executor = m.executor;
   desc_.started_at = r.started_at;
   desc_.fanout = c_.fanout;
-  if (c_.store) writer_ = std::make_unique<lode::RunWriter>(c_.store, desc_);
+  if (c_.store) pipe.writer = std::make_shared<lode::RunWriter>(c_.store, desc_);
 
   OutcomeInputs in;
   IngestErrorKind error_kind = IngestErrorKind::kStream;
-  CountingSink sink(writer_.get());
+  pipe.counting = std::make_unique<CountingSink>(pipe.writer.get());
   // Events go to the configured sinks (the counted Lode writer among them, or not); chunks always
   // go to Lode (§8.5).
-  std::unique_ptr<sinks::FanOutSink> event_sinks;
   {
-    auto f = sinks::NewFanOutSink(&sink, c_.event_sinks, {c_.meta.run_id, c_.source, c_.category},
-                                  &log_ctx_);
+    auto f = sinks::NewFanOutSink(pipe.counting.get(), c_.event_sinks,
+                                  {c_.meta.run_id, c_.source, c_.category}, &pipe.log_ctx);
     if (f.ok()) {
-      event_sinks = std::move(f).value();
+      pipe.event_sinks = std::move(f).value();
     } else {
       in.cause = AbnormalCause::kPolicy;
       in.cause_message = "failed to create policy: " + f.status().message();
-      event_sinks = std::move(sinks::NewFanOutSink(&sink, {}, {}, &log_ctx_)).value();
+      pipe.event_sinks =
+          std::move(sinks::NewFanOutSink(pipe.counting.get(), {}, {}, &pipe.log_ctx)).value();
     }
   }
-  std::unique_ptr<policy::Policy> policy;
   if (in.cause != AbnormalCause::kNone) {
     // an event sink could not be built
   } else if (Status meta_ok = ValidateRunMeta(c_.meta); !meta_ok.ok()) {
     in.cause = AbnormalCause::kStartFailed;
     in.cause_message = "failed to start executor: invalid run metadata: " + meta_ok.message();
-  } else if (!writer_) {
+  } else if (!pipe.writer) {
     in.cause = AbnormalCause::kStartFailed;
     in.cause_message = "failed to start executor: no storage configured";
   } else {
-    auto p = policy::NewPolicy(c_.policy, event_sinks.get(), &log_ctx_);
+    auto p = policy::NewPolicy(c_.policy, pipe.event_sinks.get(), &pipe.log_ctx);
     if (!p.ok()) {
       in.cause = AbnormalCause::kPolicy;
       in.cause_message = p.status().message();
     } else {
-      policy = std::move(p).value();
+      pipe.policy = std::move(p).value();
     }
   }
-  if (!policy) policy = policy::NewStrictPolicy(event_sinks.get());  // inert: nothing is ingested
+  // inert: nothing is ingested
+  if (!pipe.policy) pipe.policy = policy::NewStrictPolicy(pipe.event_sinks.get());
+  policy::Policy* const policy = pipe.policy.get();
 
   stderr_.on_line = c_.observer.on_stderr_line;
-  Ingestor ingestor(c_.meta, policy.get(), writer_.get(), &log_ctx_, c_.observer.on_event);
+  Ingestor ingestor(c_.meta, policy, pipe.writer.get(), &pipe.log_ctx, c_.observer.on_event);
 
   if (in.cause == AbnormalCause::kNone && !c_.browser_ws_endpoint.empty()) {
     if (Status probe = ProbeBrowserEndpoint(c_.browser_ws_endpoint); !probe.ok()) {
@@ -421,7 +445,7 @@ RunResult RunOrchestrator::Impl::Execute(CancelToken* cancel) {
     } else {
       m.executor_launch_success_total = 1;
       proc.emplace(std::move(spawned).value());
-      log::Write(log::Level::kDebug, "executor started", &log_ctx_,
+      log::Write(log::Level::kDebug, "executor started", &pipe.log_ctx,
                  nlohmann::json{{"pid", proc->pid()}, {"executor", c_.executor_path}}.dump());
       Supervise(&*proc, *request, &ingestor, cancel, start, &in, &error_kind);
     }
@@ -442,13 +466,19 @@ RunResult RunOrchestrator::Impl::Execute(CancelToken* cancel) {
   }
   ingestor.Finish();
 
-  // The single end-of-run flush, on every path (§3.8).
-  Status flushed = policy->Flush();
+  // The single end-of-run flush, on every path (§3.8), bounded so that a store that stops
+  // answering cannot hang the run. A flush that outlives the bound still finishes (and the policy
+  // is closed after it) on its own thread, which keeps the pipeline alive.
+  bool flush_abandoned = false;
+  Status flushed = CallWithTimeout(
+      [pipe = pipe_] { return pipe->policy->Flush(); }, c_.flush_timeout, "end-of-run flush",
+      [pipe = pipe_](const Status&) { ClosePipeline(*pipe); }, &flush_abandoned);
   if (!flushed.ok()) {
     if (in.cause == AbnormalCause::kNone) {
       in.flush_error = flushed.message();
     } else {
-      log::Write(log::Level::kError, "end-of-run flush failed: " + flushed.message(), &log_ctx_);
+      log::Write(log::Level::kError, "end-of-run flush failed: " + flushed.message(),
+                 &pipe.log_ctx);
     }
   }
   r.policy_stats = policy->Stats();
@@ -458,7 +488,7 @@ RunResult RunOrchestrator::Impl::Execute(CancelToken* cancel) {
   if (!proc && in.cause == AbnormalCause::kNone) in.reap_error = "executor was not started";
   OutcomeDecision d = DecideOutcome(in);
   r.duration_ms = std::chrono::duration_cast<milliseconds>(Clock::now() - start).count();
-  for (const auto& w : d.warnings) log::Write(log::Level::kWarn, w, &log_ctx_);
+  for (const auto& w : d.warnings) log::Write(log::Level::kWarn, w, &pipe.log_ctx);
   r.outcome = d.outcome;
   r.message = d.message;
   r.error_type = d.error_type;
@@ -501,23 +531,25 @@ RunResult RunOrchestrator::Impl::Execute(CancelToken* cancel) {
   m.events_dropped_total = r.policy_stats.events_dropped;
   m.dropped_by_type = r.policy_stats.dropped_by_type;
   m.flush_triggers = r.policy_stats.flush_triggers;
-  m.lode_write_success_total = sink.successes();
-  m.lode_write_failure_total = sink.failures() + ingestor.sidecar_failures();
-  m.lode_write_retry_total = writer_ ? writer_->retries() : 0;
+  m.lode_write_success_total = pipe.counting->successes();
+  m.lode_write_failure_total = pipe.counting->failures() + ingestor.sidecar_failures();
+  m.lode_write_retry_total = pipe.writer ? pipe.writer->retries() : 0;
 
-  if (Status closed = policy->Close(); !closed.ok()) {
-    log::Write(log::Level::kWarn, "policy close: " + closed.message(), &log_ctx_);
-  }
-  if (Status closed = event_sinks->Close(); !closed.ok()) {
-    log::Write(log::Level::kWarn, "event sink close: " + closed.message(), &log_ctx_);
-  }
+  // After an abandoned flush the helper thread closes the pipeline once the flush returns.
+  if (!flush_abandoned) ClosePipeline(pipe);
   metrics_ts_ = FormatUtc(std::chrono::system_clock::now(), "%Y-%m-%dT%H:%M:%SZ", false);
   return r;
 }
 
 Status RunOrchestrator::Impl::PersistMetrics(const RunResult& result) {
-  if (!writer_) return FailedPreconditionError("no storage configured");
-  return writer_->WriteMetrics(MetricsRecordJson(result, desc_, metrics_ts_));
+  if (!pipe_->writer) return FailedPreconditionError("no storage configured");
+  // Bounded like the flush (§3.8); the writer finishes the flush's write first if that is still
+  // running.
+  return CallWithTimeout(
+      [writer = pipe_->writer, record = MetricsRecordJson(result, desc_, metrics_ts_)] {
+        return writer->WriteMetrics(record);
+      },
+      c_.metrics_timeout, "metrics write");
 }
 
 RunOrchestrator::RunOrchestrator(RunConfig config)

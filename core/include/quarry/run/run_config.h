@@ -67,7 +67,12 @@ struct RunConfig {
   std::optional<ProxyEndpoint> proxy;
   std::string browser_ws_endpoint;
   std::optional<Duration> timeout;  // whole-run limit (D8)
-  std::string resolve_from;         // absolute directory, or empty
+  // How long the run waits for its end-of-run flush and for the metrics write (§3.8, D2). Not
+  // user settings: tests shorten them to prove that a store which stops answering cannot hang a
+  // run.
+  Duration flush_timeout = std::chrono::seconds(120);
+  Duration metrics_timeout = std::chrono::seconds(120);
+  std::string resolve_from;  // absolute directory, or empty
   std::optional<lode::FanoutLink> fanout;
   // Extra environment for the executor, on top of the inherited one.
   std::vector<std::pair<std::string, std::string>> env;
