@@ -1,7 +1,9 @@
 #include "quarry/lode/run_writer.h"
 
 #include <atomic>
+#include <cstdint>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -41,6 +43,7 @@ class RunWriter::Impl {
         ctx_(run),
         run_indented_(IndentedRunDescriptor(run)),
         run_partition_prefix_(RunPartitionPrefix(run.run_id)),
+        line_overhead_(ctx_.Size() + 128),
         committer_(Committer::For(store_, run.dataset)),
         run_status_(ValidateRun(run)) {}
 
@@ -48,21 +51,40 @@ class RunWriter::Impl {
     if (events.empty()) return Status::Ok();
     for (const Event& ev : events) QUARRY_RETURN_IF_ERROR(CheckPartitionValues(ev));
     QUARRY_RETURN_IF_ERROR(CheckArtifactCommits(events));
+    // First the partition of every event and the size of every partition's data file, so each
+    // file is built in one allocation (a buffered run's whole output is one write). Consecutive
+    // events nearly always share a partition: only a change of type or run_id costs a lookup.
     std::vector<PartitionWrite> parts;
+    std::vector<size_t> estimate;  // per part
+    std::vector<uint32_t> part_of(events.size());
     std::unordered_map<std::string, size_t> index;  // partition -> position in parts
-    for (const Event& ev : events) {
+    std::string_view last_type, last_run_id;
+    size_t last = SIZE_MAX;
+    for (size_t i = 0; i < events.size(); ++i) {
+      const Event& ev = events[i];
       const std::string_view type = ev.Type();
       const std::string_view run_id = ev.Get(ev.run_id);
-      std::string partition = PartitionPathFor(run_id, type);
-      auto [it, inserted] = index.try_emplace(partition, parts.size());
-      if (inserted) {
-        PartitionWrite p;
-        p.partition = std::move(partition);
-        p.readable =
-            ReadablePartition(run_.dataset, run_.source, run_.category, run_.day, run_id, type);
-        parts.push_back(std::move(p));
+      if (last == SIZE_MAX || type != last_type || run_id != last_run_id) {
+        auto [it, inserted] = index.try_emplace(PartitionPathFor(run_id, type), parts.size());
+        if (inserted) {
+          PartitionWrite p;
+          p.partition = it->first;
+          p.readable =
+              ReadablePartition(run_.dataset, run_.source, run_.category, run_.day, run_id, type);
+          parts.push_back(std::move(p));
+          estimate.push_back(0);
+        }
+        last = it->second;
+        last_type = type;
+        last_run_id = run_id;
       }
-      PartitionWrite& p = parts[it->second];
+      part_of[i] = static_cast<uint32_t>(last);
+      estimate[last] += LineEstimate(ev);
+    }
+    for (size_t k = 0; k < parts.size(); ++k) parts[k].data.reserve(estimate[k]);
+    for (size_t i = 0; i < events.size(); ++i) {
+      const Event& ev = events[i];
+      PartitionWrite& p = parts[part_of[i]];
       const size_t before = p.data.size();
       QUARRY_RETURN_IF_ERROR(AppendEventLine(ev, ctx_, &p.data));
       const size_t line = p.data.size() - before;
@@ -75,6 +97,12 @@ class RunWriter::Impl {
   Status CheckEvent(const Event& ev) const {
     // No chunks-before-commit check here: a buffering policy writes the chunks only later.
     QUARRY_RETURN_IF_ERROR(CheckPartitionValues(ev));
+    // Nearly every event is provably storable from sizes alone; encoding it here as well as at
+    // the flush would double a buffering policy's encoding work.
+    if (std::optional<size_t> bound = EventLineSizeBound(ev, ctx_);
+        bound && *bound <= kMaxLineBytes) {
+      return Status::Ok();
+    }
     std::string line;
     QUARRY_RETURN_IF_ERROR(AppendEventLine(ev, ctx_, &line));
     if (line.size() > kMaxLineBytes) return LineTooLongError(ev, line.size());
@@ -167,6 +195,13 @@ class RunWriter::Impl {
   uint64_t retries() const { return retries_.load(std::memory_order_relaxed); }
 
  private:
+  // Slightly above the usual line length: the JSON of a msgpack payload is a little longer than
+  // the payload, and the run's literals and the keys add a fixed part. Only sizes an allocation.
+  size_t LineEstimate(const Event& ev) const {
+    const size_t raw = ev.raw ? ev.raw->size() : 512;
+    return raw + raw / 4 + line_overhead_;
+  }
+
   // The escaped partition path up to "event_type=" for this run's own run_id, reused for every
   // record whose envelope carries that id (all of them, in a valid stream).
   std::string RunPartitionPrefix(std::string_view run_id) const {
@@ -248,6 +283,10 @@ class RunWriter::Impl {
   }
 
   Status Commit(std::vector<PartitionWrite> parts, bool attach_sidecars) {
+    // The committer relies on one writer never having two writes in flight (its order is the
+    // run's order, and sidecar references are handed to exactly one snapshot). A metrics write can
+    // arrive while an end-of-run flush that outlived its timeout is still writing; it waits here.
+    std::lock_guard<std::mutex> writing(write_mu_);
     CommitRequest req;
     req.parts = std::move(parts);
     req.run_indented = &run_indented_;
@@ -273,10 +312,12 @@ class RunWriter::Impl {
   const RecordContext ctx_;
   const std::string run_indented_;
   const std::string run_partition_prefix_;
+  const size_t line_overhead_;
   const std::shared_ptr<Committer> committer_;
   const Status run_status_;
   std::atomic<uint64_t> retries_{0};
 
+  std::mutex write_mu_;  // held for a whole commit; taken before mu_ and the committer's lock
   // File writes may arrive on the ingestion thread while a policy flush runs on another.
   mutable std::mutex mu_;
   std::vector<SidecarRef> sidecars_;

@@ -2,8 +2,9 @@
 //
 // Each WriteEvents / WriteChunks / WriteMetrics call becomes one snapshot (or part of one
 // coalesced snapshot): data files per touched partition, then the pointer compare-and-swap, then
-// the canonical manifest and one copy per partition. Not thread-safe: a run has one writer and
-// never two writes in flight. Different RunWriters may be used from different threads.
+// the canonical manifest and one copy per partition. A run has one writer; its writes may come from
+// several threads but are committed one at a time, in the order they take the writer's write lock.
+// Different RunWriters may be used from different threads.
 #pragma once
 
 #include <chrono>
