@@ -1,6 +1,7 @@
 #include "lode/records.h"
 
 #include <charconv>
+#include <optional>
 
 #include "quarry/json/canonical_json.h"
 #include "quarry/lode/run_writer.h"
@@ -21,54 +22,53 @@ void AppendInt(Int v, std::string* out) {
   out->append(buf, r.ptr);
 }
 
-// Appends `,"key":`; every line opens with its first key written out by hand.
-void Key(std::string_view key, std::string* out) {
-  out->push_back(',');
-  out->push_back('"');
-  out->append(key);
-  out->append("\":");
+// Appends a literal such as `,"key":` in one append of a length known at compile time; every line
+// opens with its first key written out by hand.
+template <size_t N>
+void Lit(const char (&text)[N], std::string* out) {
+  out->append(text, N - 1);
 }
 
 void AppendArtifactEvent(const Event& ev, const RecordContext& ctx, std::string* out) {
   out->append("{\"artifact_id\":");
   json::AppendString(ev.has_artifact_id ? ev.Get(ev.artifact_id) : std::string_view(), out);
-  Key("attempt", out);
+  Lit(",\"attempt\":", out);
   AppendInt(ev.attempt, out);
-  Key("category", out);
+  Lit(",\"category\":", out);
   out->append(ctx.category);
-  Key("content_type", out);
+  Lit(",\"content_type\":", out);
   json::AppendString(ev.Get(ev.artifact_content_type), out);
-  Key("contract_version", out);
+  Lit(",\"contract_version\":", out);
   json::AppendString(ev.Get(ev.contract_version), out);
-  Key("day", out);
+  Lit(",\"day\":", out);
   out->append(ctx.day);
-  Key("event_id", out);
+  Lit(",\"event_id\":", out);
   json::AppendString(ev.Get(ev.event_id), out);
-  Key("event_type", out);
+  Lit(",\"event_type\":", out);
   json::AppendString(ev.Type(), out);
   if (ev.has_job_id) {
-    Key("job_id", out);
+    Lit(",\"job_id\":", out);
     json::AppendString(ev.Get(ev.job_id), out);
   }
-  Key("name", out);
+  Lit(",\"name\":", out);
   json::AppendString(ev.Get(ev.artifact_name), out);
   if (ev.has_parent_run_id) {
-    Key("parent_run_id", out);
+    Lit(",\"parent_run_id\":", out);
     json::AppendString(ev.Get(ev.parent_run_id), out);
   }
-  Key("policy", out);
+  Lit(",\"policy\":", out);
   out->append(ctx.policy);
   out->append(",\"record_kind\":\"artifact_event\"");
-  Key("run_id", out);
+  Lit(",\"run_id\":", out);
   json::AppendString(ev.Get(ev.run_id), out);
-  Key("seq", out);
+  Lit(",\"seq\":", out);
   AppendInt(ev.seq, out);
   // D2: the real byte count, whatever numeric form the frame used.
-  Key("size_bytes", out);
+  Lit(",\"size_bytes\":", out);
   AppendInt(ev.has_artifact_size_bytes ? ev.artifact_size_bytes : uint64_t{0}, out);
-  Key("source", out);
+  Lit(",\"source\":", out);
   out->append(ctx.source);
-  Key("ts", out);
+  Lit(",\"ts\":", out);
   json::AppendString(ev.Get(ev.ts), out);
   out->append("}\n");
 }
@@ -89,25 +89,25 @@ Status AppendEventLine(const Event& ev, const RecordContext& ctx, std::string* o
   }
   out->append("{\"attempt\":");
   AppendInt(ev.attempt, out);
-  Key("category", out);
+  Lit(",\"category\":", out);
   out->append(ctx.category);
-  Key("contract_version", out);
+  Lit(",\"contract_version\":", out);
   json::AppendString(ev.Get(ev.contract_version), out);
-  Key("day", out);
+  Lit(",\"day\":", out);
   out->append(ctx.day);
-  Key("event_id", out);
+  Lit(",\"event_id\":", out);
   json::AppendString(ev.Get(ev.event_id), out);
-  Key("event_type", out);
+  Lit(",\"event_type\":", out);
   json::AppendString(ev.Type(), out);
   if (ev.has_job_id) {
-    Key("job_id", out);
+    Lit(",\"job_id\":", out);
     json::AppendString(ev.Get(ev.job_id), out);
   }
   if (ev.has_parent_run_id) {
-    Key("parent_run_id", out);
+    Lit(",\"parent_run_id\":", out);
     json::AppendString(ev.Get(ev.parent_run_id), out);
   }
-  Key("payload", out);
+  Lit(",\"payload\":", out);
   Status st = json::AppendMsgpackAsJson(ev.Get(ev.payload), "payload", out);
   if (!st.ok()) {
     std::string m = "event seq ";
@@ -115,18 +115,18 @@ Status AppendEventLine(const Event& ev, const RecordContext& ctx, std::string* o
     m.append(" (").append(ev.Type()).append(") cannot be stored: ").append(st.message());
     return Status(StatusCode::kInvalidArgument, std::move(m));
   }
-  Key("policy", out);
+  Lit(",\"policy\":", out);
   out->append(ctx.policy);
   out->append(",\"record_kind\":\"event\"");
-  Key("run_id", out);
+  Lit(",\"run_id\":", out);
   json::AppendString(ev.Get(ev.run_id), out);
-  Key("seq", out);
+  Lit(",\"seq\":", out);
   AppendInt(ev.seq, out);
-  Key("source", out);
+  Lit(",\"source\":", out);
   out->append(ctx.source);
-  Key("ts", out);
+  Lit(",\"ts\":", out);
   json::AppendString(ev.Get(ev.ts), out);
-  Key("type", out);
+  Lit(",\"type\":", out);
   json::AppendString(ev.Type(), out);
   out->append("}\n");
   return Status::Ok();
@@ -136,29 +136,46 @@ void AppendChunkPieceLine(const RecordContext& ctx, std::string_view artifact_id
                           bool is_last, uint64_t offset, std::string_view data, std::string* out) {
   out->append("{\"artifact_id\":");
   json::AppendString(artifact_id, out);
-  Key("category", out);
+  Lit(",\"category\":", out);
   out->append(ctx.category);
-  Key("data", out);
+  Lit(",\"data\":", out);
   out->push_back('"');
   json::AppendBase64(data, out);
   out->push_back('"');
-  Key("day", out);
+  Lit(",\"day\":", out);
   out->append(ctx.day);
   out->append(",\"event_type\":\"artifact\"");
-  Key("is_last", out);
+  Lit(",\"is_last\":", out);
   out->append(is_last ? "true" : "false");
-  Key("length", out);
+  Lit(",\"length\":", out);
   AppendInt(data.size(), out);
-  Key("offset", out);
+  Lit(",\"offset\":", out);
   AppendInt(offset, out);
   out->append(",\"record_kind\":\"artifact_chunk\"");
-  Key("run_id", out);
+  Lit(",\"run_id\":", out);
   out->append(ctx.run_id);
-  Key("seq", out);
+  Lit(",\"seq\":", out);
   AppendInt(seq, out);
-  Key("source", out);
+  Lit(",\"source\":", out);
   out->append(ctx.source);
   out->append("}\n");
+}
+
+size_t RecordContext::Size() const {
+  return category.size() + day.size() + policy.size() + run_id.size() + source.size();
+}
+
+std::optional<size_t> EventLineSizeBound(const Event& ev, const RecordContext& ctx) {
+  if (ev.raw == nullptr) return std::nullopt;
+  size_t payload = 0;  // an artifact_event line has no payload
+  if (ev.Type() != "artifact") {
+    std::optional<size_t> bound = json::MsgpackAsJsonSizeBound(ev.Get(ev.payload));
+    if (!bound) return std::nullopt;
+    payload = *bound;
+  }
+  // Every other string of the line is a part of the frame (the type twice), escaped to at most 6
+  // bytes per byte; keys, quotes, punctuation and three integers take well under 1 KiB.
+  return payload + 6 * (ev.raw->size() + ev.Type().size()) + ctx.Size() + 1024;
 }
 
 Status LineTooLongError(const Event& ev, size_t line_bytes) {

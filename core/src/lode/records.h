@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,11 +30,17 @@ struct RecordContext {
   std::string policy;
   std::string run_id;
   std::string source;
+  // Bytes of the five literals together.
+  size_t Size() const;
 };
 
 // Appends one `event` (or, for type "artifact", `artifact_event`) line including its LF. On error
 // `out` may hold a partial line; the message names the seq, the type and the field path.
 Status AppendEventLine(const Event& ev, const RecordContext& ctx, std::string* out);
+
+// An upper bound of the length of the line AppendEventLine writes for `ev`, when it certainly
+// succeeds; nullopt when it might fail (an unstorable payload) and must be tried.
+std::optional<size_t> EventLineSizeBound(const Event& ev, const RecordContext& ctx);
 
 // Appends one `artifact_chunk` piece line including its LF.
 void AppendChunkPieceLine(const RecordContext& ctx, std::string_view artifact_id, int64_t seq,

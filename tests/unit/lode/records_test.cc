@@ -1,10 +1,12 @@
 // Record encoding and the writer's refusals (storage-and-policies.md §4.8-§4.10).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <limits>
 #include <regex>
 
 #include "lode/mem_store.h"
+#include "lode/records.h"
 #include "lode/test_events.h"
 #include "lode/test_support.h"
 #include "quarry/lode/reader.h"
@@ -398,6 +400,54 @@ TEST_F(RecordsTest, MultiTypeWriteMakesOneDataFilePerTypeInSeqOrderWithin) {
     EXPECT_EQ(f.size_bytes, store_->Get(f.path)->size());
     EXPECT_EQ(*store_->Get(f.path.substr(0, f.path.size() - 9) + "manifest.json"), m.raw);
   }
+}
+
+// CheckEvent admits most events from EventLineSizeBound alone (docs/benchmarks.md); the bound must
+// never be below the line really written, whatever the strings hold.
+TEST(EventLineSizeBoundTest, IsNeverBelowTheEncodedLine) {
+  const RecordContext ctx(testing::ExampleRun());
+  const std::string nasty = std::string(40, '\x01') + std::string(40, '\xff') + "<&>\"\\";
+  std::vector<Event> events;
+  EventSpec item;
+  item.type = nasty;
+  item.event_id = nasty;
+  item.ts = nasty;
+  item.job_id = nasty;
+  item.parent_run_id = nasty;
+  item.payload = Pack([&](Packer& p) {
+    p.pack_map(2);
+    PackStr(p, nasty);
+    PackStr(p, nasty);
+    PackStr(p, "n");
+    p.pack_array(3);
+    p.pack_nil();
+    p.pack_double(-2.2250738585072014e-308);
+    p.pack_int64(std::numeric_limits<int64_t>::min());
+  });
+  events.push_back(MakeEvent(item));
+  EventSpec artifact;
+  artifact.type = "artifact";
+  artifact.artifact_id = nasty;
+  artifact.artifact_name = nasty;
+  artifact.artifact_content_type = nasty;
+  artifact.artifact_size_bytes = std::numeric_limits<uint64_t>::max();
+  artifact.job_id = nasty;
+  events.push_back(MakeEvent(artifact));
+  events.push_back(MakeEvent(EventSpec{}));
+  for (const Event& ev : events) {
+    std::string line;
+    ASSERT_TRUE(AppendEventLine(ev, ctx, &line).ok());
+    const std::optional<size_t> bound = EventLineSizeBound(ev, ctx);
+    ASSERT_TRUE(bound.has_value());
+    EXPECT_GE(*bound, line.size()) << line;
+  }
+  EventSpec nan;
+  nan.payload = Pack([](Packer& p) {
+    p.pack_map(1);
+    PackStr(p, "x");
+    p.pack_double(std::nan(""));
+  });
+  EXPECT_FALSE(EventLineSizeBound(MakeEvent(nan), ctx).has_value());
 }
 
 }  // namespace

@@ -4,7 +4,9 @@
 // standard base64, timestamp extension -1 as RFC 3339 UTC with up to 9 fraction digits.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,6 +29,11 @@ void AppendDouble(double v, std::string* out);
 // trailing bytes. On failure `out` is left as it was. Float32 values print with float32
 // precision (as Go does); repeated map keys keep their last value.
 Status AppendMsgpackAsJson(std::string_view msgpack, std::string_view path, std::string* out);
+
+// An upper bound of the number of bytes AppendMsgpackAsJson appends for `msgpack`, found without
+// producing the text, when it certainly succeeds; nullopt when it might fail (call it to find
+// out). Lets a caller that only needs "storable, and not too long" skip the encoding.
+std::optional<size_t> MsgpackAsJsonSizeBound(std::string_view msgpack);
 
 // Builds one JSON object with keys emitted in sorted byte order, whatever the Add order.
 // Values are raw JSON text supplied by the caller. Adding a key again replaces its value.
