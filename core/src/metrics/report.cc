@@ -9,6 +9,31 @@ namespace {
 
 using ordered_json = nlohmann::ordered_json;
 
+// The counters of §7.2, named once for the report, the metrics record and the summary. The
+// report and the summary show the per-type drops and flush triggers between the two groups.
+struct Counter {
+  const char* name;
+  uint64_t RunMetrics::*field;
+};
+constexpr Counter kRunCounters[] = {
+    {"runs_started_total", &RunMetrics::runs_started_total},
+    {"runs_completed_total", &RunMetrics::runs_completed_total},
+    {"runs_failed_total", &RunMetrics::runs_failed_total},
+    {"runs_crashed_total", &RunMetrics::runs_crashed_total},
+    {"events_received_total", &RunMetrics::events_received_total},
+    {"events_persisted_total", &RunMetrics::events_persisted_total},
+    {"events_dropped_total", &RunMetrics::events_dropped_total},
+};
+constexpr Counter kIoCounters[] = {
+    {"executor_launch_success_total", &RunMetrics::executor_launch_success_total},
+    {"executor_launch_failure_total", &RunMetrics::executor_launch_failure_total},
+    {"executor_crash_total", &RunMetrics::executor_crash_total},
+    {"ipc_decode_errors_total", &RunMetrics::ipc_decode_errors_total},
+    {"lode_write_success_total", &RunMetrics::lode_write_success_total},
+    {"lode_write_failure_total", &RunMetrics::lode_write_failure_total},
+    {"lode_write_retry_total", &RunMetrics::lode_write_retry_total},
+};
+
 ordered_json TriggersJson(const policy::FlushTriggers& t) {
   return ordered_json{{"count", t.count},
                       {"interval", t.interval},
@@ -18,22 +43,10 @@ ordered_json TriggersJson(const policy::FlushTriggers& t) {
 
 ordered_json MetricsJson(const RunMetrics& m) {
   ordered_json j;
-  j["runs_started_total"] = m.runs_started_total;
-  j["runs_completed_total"] = m.runs_completed_total;
-  j["runs_failed_total"] = m.runs_failed_total;
-  j["runs_crashed_total"] = m.runs_crashed_total;
-  j["events_received_total"] = m.events_received_total;
-  j["events_persisted_total"] = m.events_persisted_total;
-  j["events_dropped_total"] = m.events_dropped_total;
+  for (const Counter& c : kRunCounters) j[c.name] = m.*c.field;
   if (!m.dropped_by_type.empty()) j["dropped_by_type"] = m.dropped_by_type;
   if (m.flush_triggers) j["flush_triggers"] = TriggersJson(*m.flush_triggers);
-  j["executor_launch_success_total"] = m.executor_launch_success_total;
-  j["executor_launch_failure_total"] = m.executor_launch_failure_total;
-  j["executor_crash_total"] = m.executor_crash_total;
-  j["ipc_decode_errors_total"] = m.ipc_decode_errors_total;
-  j["lode_write_success_total"] = m.lode_write_success_total;
-  j["lode_write_failure_total"] = m.lode_write_failure_total;
-  j["lode_write_retry_total"] = m.lode_write_retry_total;
+  for (const Counter& c : kIoCounters) j[c.name] = m.*c.field;
   j["policy"] = m.policy;
   j["executor"] = m.executor;
   j["storage_backend"] = m.storage_backend;
@@ -49,20 +62,8 @@ std::string MetricsRecordJson(const RunResult& r, const lode::RunDescriptor& run
   const RunMetrics& m = r.metrics;
   json::ObjectBuilder b;
   b.AddString("record_kind", "metrics").AddString("event_type", "metrics").AddString("ts", ts);
-  b.AddUint("runs_started_total", m.runs_started_total)
-      .AddUint("runs_completed_total", m.runs_completed_total)
-      .AddUint("runs_failed_total", m.runs_failed_total)
-      .AddUint("runs_crashed_total", m.runs_crashed_total)
-      .AddUint("events_received_total", m.events_received_total)
-      .AddUint("events_persisted_total", m.events_persisted_total)
-      .AddUint("events_dropped_total", m.events_dropped_total)
-      .AddUint("executor_launch_success_total", m.executor_launch_success_total)
-      .AddUint("executor_launch_failure_total", m.executor_launch_failure_total)
-      .AddUint("executor_crash_total", m.executor_crash_total)
-      .AddUint("ipc_decode_errors_total", m.ipc_decode_errors_total)
-      .AddUint("lode_write_success_total", m.lode_write_success_total)
-      .AddUint("lode_write_failure_total", m.lode_write_failure_total)
-      .AddUint("lode_write_retry_total", m.lode_write_retry_total);
+  for (const Counter& c : kRunCounters) b.AddUint(c.name, m.*c.field);
+  for (const Counter& c : kIoCounters) b.AddUint(c.name, m.*c.field);
   if (!m.dropped_by_type.empty()) {
     json::ObjectBuilder dropped;
     for (const auto& [type, n] : m.dropped_by_type) dropped.AddUint(type, n);
@@ -132,15 +133,8 @@ std::string ReportJson(const RunResult& r, int exit_code) {
 }
 
 std::string MetricsSummaryText(const RunMetrics& m) {
-  std::vector<std::pair<std::string, std::string>> rows = {
-      {"runs_started_total", std::to_string(m.runs_started_total)},
-      {"runs_completed_total", std::to_string(m.runs_completed_total)},
-      {"runs_failed_total", std::to_string(m.runs_failed_total)},
-      {"runs_crashed_total", std::to_string(m.runs_crashed_total)},
-      {"events_received_total", std::to_string(m.events_received_total)},
-      {"events_persisted_total", std::to_string(m.events_persisted_total)},
-      {"events_dropped_total", std::to_string(m.events_dropped_total)},
-  };
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (const Counter& c : kRunCounters) rows.emplace_back(c.name, std::to_string(m.*c.field));
   for (const auto& [type, n] : m.dropped_by_type) {
     rows.emplace_back("events_dropped{type=" + type + "}", std::to_string(n));
   }
@@ -153,14 +147,7 @@ std::string MetricsSummaryText(const RunMetrics& m) {
     rows.emplace_back("flush_triggers{trigger=capacity}",
                       std::to_string(m.flush_triggers->capacity));
   }
-  rows.insert(rows.end(),
-              {{"executor_launch_success_total", std::to_string(m.executor_launch_success_total)},
-               {"executor_launch_failure_total", std::to_string(m.executor_launch_failure_total)},
-               {"executor_crash_total", std::to_string(m.executor_crash_total)},
-               {"ipc_decode_errors_total", std::to_string(m.ipc_decode_errors_total)},
-               {"lode_write_success_total", std::to_string(m.lode_write_success_total)},
-               {"lode_write_failure_total", std::to_string(m.lode_write_failure_total)},
-               {"lode_write_retry_total", std::to_string(m.lode_write_retry_total)}});
+  for (const Counter& c : kIoCounters) rows.emplace_back(c.name, std::to_string(m.*c.field));
   size_t width = 0;
   for (const auto& [k, v] : rows) width = std::max(width, k.size());
   std::string out;
