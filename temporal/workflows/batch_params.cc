@@ -9,6 +9,9 @@ using nlohmann::json;
 StatusOr<BatchParams> ParseBatchParams(const json& input, BatchKind kind) {
   if (!input.is_object()) return InvalidArgumentError("batch input must be a JSON object");
   BatchParams p;
+  // max_parallel runs are queued at once, usually more than the workers run at a time: waiting in
+  // the queue is not a failure, so batches set no ScheduleToStart timeout unless asked to.
+  p.activity.schedule_to_start = Millis(0);
   Fields f(input, "");
   Status st;
   if (const json* d = f.Object("defaults", &st)) p.defaults = *d;

@@ -48,7 +48,7 @@ struct BatchParams {
   int64_t first_index = 0;    // global index of the first run (chunks)
   std::string job_id_prefix;  // job ids default to "<prefix>run-<index>"; "" = "<workflow id>/"
   WorkflowRetry retry;
-  ActivityTimeouts activity;
+  ActivityTimeouts activity;  // schedule_to_start defaults to none here (see ParseBatchParams)
   std::optional<NotifyParams> notify;
   int64_t chunk_size = kMaxRunsPerWorkflow;  // LargeBatchExtraction
   int64_t max_parallel_chunks = 4;

@@ -113,9 +113,12 @@ class LargeBatchWorkflow : public Workflow {
             {"maximum_interval", params_.retry.maximum_interval.count() / 1000.0}};
   }
   json ActivityJson() const {
-    return {{"start_to_close_timeout", params_.activity.start_to_close.count() / 1000.0},
-            {"heartbeat_timeout", params_.activity.heartbeat.count() / 1000.0},
-            {"schedule_to_start_timeout", params_.activity.schedule_to_start.count() / 1000.0}};
+    json a = {{"start_to_close_timeout", params_.activity.start_to_close.count() / 1000.0},
+              {"heartbeat_timeout", params_.activity.heartbeat.count() / 1000.0}};
+    if (params_.activity.schedule_to_start.count() > 0) {
+      a["schedule_to_start_timeout"] = params_.activity.schedule_to_start.count() / 1000.0;
+    }
+    return a;
   }
 
   void NotifyOrFinish(WorkflowContext& ctx) {

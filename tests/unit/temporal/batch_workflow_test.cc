@@ -110,6 +110,26 @@ TEST(TemporalBatchWorkflowTest, StartsAtMostMaxParallelRunsWithDerivedIdsAndMerg
       1);
 }
 
+TEST(TemporalBatchWorkflowTest, QueuedRunsHaveNoScheduleToStartTimeoutUnlessAsked) {
+  HistoryBuilder h(BatchInput(1, 1));
+  h.TaskStarted();
+  ReplayResult r = Replay(h);
+  const auto& a = r.commands[0].schedule_activity_task_command_attributes();
+  EXPECT_FALSE(a.has_schedule_to_start_timeout());
+  EXPECT_EQ(a.heartbeat_timeout().seconds(), 60);
+
+  json input = BatchInput(1, 1);
+  input["activity"] = {{"schedule_to_start_timeout", "10m"}};
+  HistoryBuilder h2(input);
+  h2.TaskStarted();
+  r = Replay(h2);
+  EXPECT_EQ(r.commands[0]
+                .schedule_activity_task_command_attributes()
+                .schedule_to_start_timeout()
+                .seconds(),
+            600);
+}
+
 TEST(TemporalBatchWorkflowTest, AFinishedRunFreesItsSlotAndTheLastCompletesWithTheAggregate) {
   HistoryBuilder h(BatchInput(3, 2));
   h.Task();
