@@ -8,8 +8,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <random>
 #include <set>
@@ -271,25 +273,49 @@ int KillRunTree(const std::string& token, pid_t pgid, std::chrono::milliseconds 
   const auto until = std::chrono::steady_clock::now() + deadline;
   std::set<pid_t> signalled;
   while (true) {
-    int live = 0;
+    // One snapshot of the process table per pass, so children are found while they are still
+    // attached to the parents about to be killed (once re-parented, nothing ties them to the run).
+    std::map<pid_t, ProcInfo> table;
+    std::multimap<pid_t, pid_t> children;
     ForEachPid([&](pid_t pid) {
       if (pid == self) return;
-      auto info = ReadStat(pid);
-      if (!info) return;
-      bool ours =
-          (pgid > 0 && info->pgid == pgid) || (!token.empty() && EnvironHasToken(pid, needle));
-      if (info->state == 'Z' || info->state == 'X') {
+      if (auto info = ReadStat(pid)) {
+        table.emplace(pid, *info);
+        children.emplace(info->ppid, pid);
+      }
+    });
+    std::vector<pid_t> targets;
+    for (const auto& [pid, info] : table) {
+      if (info.state == 'Z' || info.state == 'X') {
         // A dead orphan re-parented to us (its environment is gone, so it cannot be matched by
         // token): reap it unless a Subprocess owns it and needs its status.
-        if (info->ppid == self && !Supervised(pid)) ::waitpid(pid, nullptr, WNOHANG);
-        return;
+        if (info.ppid == self && !Supervised(pid)) ::waitpid(pid, nullptr, WNOHANG);
+        continue;
       }
-      if (!ours) return;
+      // A signalled process is waited for until it is gone: while it exits (state D) it has lost
+      // its environment and would not match the token any more.
+      if ((pgid > 0 && info.pgid == pgid) || signalled.count(pid) > 0 ||
+          (!token.empty() && EnvironHasToken(pid, needle))) {
+        targets.push_back(pid);
+      }
+    }
+    // Descendants of the targets belong to the run even without the token (Chromium's zygote
+    // children may overwrite the environment block /proc shows).
+    for (size_t i = 0; i < targets.size(); ++i) {
+      auto [first, last] = children.equal_range(targets[i]);
+      for (auto it = first; it != last; ++it) {
+        const ProcInfo& child = table.at(it->second);
+        if (child.state == 'Z' || child.state == 'X') continue;
+        if (std::find(targets.begin(), targets.end(), it->second) == targets.end()) {
+          targets.push_back(it->second);
+        }
+      }
+    }
+    for (pid_t pid : targets) {
       ::kill(pid, SIGKILL);
       signalled.insert(pid);
-      ++live;
-    });
-    if (live == 0) break;
+    }
+    if (targets.empty()) break;
     if (std::chrono::steady_clock::now() >= until) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }

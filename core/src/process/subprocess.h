@@ -82,9 +82,10 @@ class Subprocess {
 void BecomeSubreaper();
 
 // SIGKILLs every process whose environment holds QUARRY_RUN_TOKEN=<token> or whose process group
-// is `pgid` (skip when pgid <= 0), repeating until a scan finds none or `deadline` passes, and
-// reaps those that are our children. Never signals the calling process. Returns how many
-// processes were signalled.
+// is `pgid` (skip when pgid <= 0), and the children of every process it signalled, repeating until
+// a scan finds none alive (a signalled process counts until it is gone or a zombie) or `deadline`
+// passes, and reaps those that are our children. Never signals the calling process. Returns how
+// many processes were signalled.
 int KillRunTree(const std::string& token, pid_t pgid, std::chrono::milliseconds deadline);
 
 // PIDs (other than ours) whose environment holds QUARRY_RUN_TOKEN=<token>; zombies excluded.

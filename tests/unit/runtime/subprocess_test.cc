@@ -1,13 +1,17 @@
 // Process supervision against real processes: exit codes vs signals kept distinct, a missing
-// binary, and the whole-tree kill reaching a grandchild in another process group.
+// binary, and the whole-tree kill reaching a grandchild in another process group and a child that
+// shows no token.
 #include "process/subprocess.h"
 
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 extern char** environ;
@@ -71,6 +75,43 @@ TEST(SubprocessTest, KillRunTreeReachesGrandchildrenInOtherGroups) {
   EXPECT_NE(::getpgid(live[0]), p->pid());
   EXPECT_GE(KillRunTree(token, p->pid(), std::chrono::seconds(5)), 1);
   EXPECT_TRUE(FindRunProcesses(token).empty());
+}
+
+TEST(SubprocessTest, KillRunTreeReachesChildrenThatLostTheToken) {
+  BecomeSubreaper();
+  const std::string token = NewRunToken();
+  char dir_template[] = "/tmp/quarry-tree-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string pid_file = std::string(dir_template) + "/pid";
+  // Like Chromium: a process of the run in a session of its own, whose child shows no token (its
+  // environment is empty) and lives in yet another session.
+  const std::string inner =
+      "setsid env -i /bin/sh -c 'echo \\$\\$ > " + pid_file + "; exec /bin/sleep 60' & wait";
+  auto p = Subprocess::Spawn(
+      {{"/bin/sh", "-c", "setsid /bin/sh -c \"" + inner + "\" & exit 0"}, Env(token)});
+  ASSERT_TRUE(p.ok());
+  ASSERT_TRUE(p->WaitFor(std::chrono::seconds(10)));
+  pid_t hidden = 0;
+  for (int i = 0; i < 250 && hidden <= 0; ++i) {
+    std::ifstream(pid_file) >> hidden;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_GT(hidden, 0);
+  ASSERT_EQ(::kill(hidden, 0), 0);
+
+  EXPECT_GE(KillRunTree(token, p->pid(), std::chrono::seconds(5)), 2);
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {
+    std::ifstream stat("/proc/" + std::to_string(hidden) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    gone = !stat || line.find(") Z ") != std::string::npos;
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(gone) << "the token-less child " << hidden << " survived";
+  if (!gone) ::kill(hidden, SIGKILL);
+  ::waitpid(hidden, nullptr, WNOHANG);
+  std::filesystem::remove_all(dir_template);
 }
 
 TEST(SubprocessTest, PipesCarryData) {
