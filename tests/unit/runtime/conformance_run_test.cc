@@ -26,23 +26,18 @@
 #include "quarry/run/orchestrator.h"
 #include "quarry/run/report.h"
 #include "run/ingestor.h"
+#include "test_frames.h"
 
 namespace quarry::run {
 namespace {
 
 namespace fs = std::filesystem;
+using policy_testing::Framed;
 using quarry::testing::Envelope;
 using quarry::testing::FileWriteFrame;
 using quarry::testing::Packer;
 
 const fs::path kFakes = fs::path(QUARRY_SOURCE_DIR) / "tests" / "e2e" / "fakes";
-
-std::string Framed(const std::string& payload) {
-  const uint32_t n = static_cast<uint32_t>(payload.size());
-  std::string out = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
-                     static_cast<char>(n >> 8), static_cast<char>(n)};
-  return out + payload;
-}
 
 std::string UniqueSecret(const char* prefix) {
   std::random_device rd;

@@ -25,13 +25,7 @@ namespace {
 
 using policy_testing::ChunkPayload;
 using policy_testing::EventPayload;
-
-std::string Framed(const std::string& payload) {
-  const uint32_t n = static_cast<uint32_t>(payload.size());
-  std::string out = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
-                     static_cast<char>(n >> 8), static_cast<char>(n)};
-  return out + payload;
-}
+using policy_testing::Framed;
 
 class EndOfRunFlushTest : public ::testing::Test {
  protected:

@@ -28,14 +28,8 @@ namespace quarry::run {
 namespace {
 
 using policy_testing::EventPayload;
+using policy_testing::Framed;
 using namespace std::chrono_literals;
-
-std::string Framed(const std::string& payload) {
-  const uint32_t n = static_cast<uint32_t>(payload.size());
-  std::string out = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
-                     static_cast<char>(n >> 8), static_cast<char>(n)};
-  return out + payload;
-}
 
 // Holds every store write until released, like a filesystem or bucket that stopped answering.
 class Gate {

@@ -111,6 +111,14 @@ inline std::string ChunkPayload(std::string_view artifact_id, int64_t seq, std::
   return std::string(buf.data(), buf.size());
 }
 
+// The payload with its 4-byte big-endian length prefix, as an executor writes it.
+inline std::string Framed(const std::string& payload) {
+  const uint32_t n = static_cast<uint32_t>(payload.size());
+  std::string out = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
+                     static_cast<char>(n >> 8), static_cast<char>(n)};
+  return out + payload;
+}
+
 inline ipc::Frame Decode(std::string payload) {
   auto frame = ipc::DecodeFrame(std::make_shared<const std::string>(std::move(payload)));
   EXPECT_TRUE(frame.ok()) << frame.status().message();
