@@ -3,8 +3,8 @@
 #include "client/payload.h"
 #include "quarry/log.h"
 #include "worker/batch_runs_activity.h"
-#include "workflows/batch_params.h"
 #include "worker/notify_activity.h"
+#include "workflows/batch_params.h"
 
 namespace quarry::temporal {
 namespace {
