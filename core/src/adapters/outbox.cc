@@ -40,6 +40,30 @@ std::string RunDir(const std::string& dataset, const std::string& source,
          "/run_id=" + lode::EscapePartitionValue(run_id) + std::string(kOutboxSegment);
 }
 
+// One outbox record line: the state, then the entry's fields in a fixed order, `created_at` being
+// when this record (not the first one of the run) was written.
+std::string RecordLine(std::string_view state, const OutboxEntry& e,
+                       const std::string& created_at) {
+  std::string o = "{\"record_kind\":\"adapter_outbox\",\"state\":";
+  json::AppendString(state, &o);
+  auto add = [&](const char* k, const std::string& v) {
+    o += ",\"";
+    o += k;
+    o += "\":";
+    json::AppendString(v, &o);
+  };
+  add("run_id", e.run_id);
+  add("source", e.source);
+  add("category", e.category);
+  add("day", e.day);
+  add("created_at", created_at);
+  add("adapter_type", e.adapter_type);
+  add("target", e.target);
+  add("notification", e.notification);
+  o += "}\n";
+  return o;
+}
+
 }  // namespace
 
 std::string OutboxTarget(const AdapterConfig& c) {
@@ -66,25 +90,16 @@ Status Outbox::Put(const std::string& dir, std::string_view state, const std::st
 
 Status Outbox::Append(std::string_view state, const RunCompleted& n, const std::string& json,
                       const AdapterConfig& config) {
-  int64_t now = NowUnixNs();
-  std::string o = "{\"record_kind\":\"adapter_outbox\",\"state\":";
-  json::AppendString(state, &o);
-  auto add = [&](const char* k, const std::string& v) {
-    o += ",\"";
-    o += k;
-    o += "\":";
-    json::AppendString(v, &o);
-  };
-  add("run_id", n.run_id);
-  add("source", n.source);
-  add("category", n.category);
-  add("day", n.day);
-  add("created_at", Rfc3339(now));
-  add("adapter_type", config.type);
-  add("target", OutboxTarget(config));
-  add("notification", json);
-  o += "}\n";
-  return Put(RunDir(dataset_, n.source, n.category, n.day, n.run_id), state, o);
+  OutboxEntry e;
+  e.run_id = n.run_id;
+  e.source = n.source;
+  e.category = n.category;
+  e.day = n.day;
+  e.adapter_type = config.type;
+  e.target = OutboxTarget(config);
+  e.notification = json;
+  return Put(RunDir(dataset_, n.source, n.category, n.day, n.run_id), state,
+             RecordLine(state, e, Rfc3339(NowUnixNs())));
 }
 
 StatusOr<std::vector<OutboxEntry>> Outbox::Pending() {
@@ -134,23 +149,8 @@ StatusOr<std::vector<OutboxEntry>> Outbox::Pending() {
 }
 
 Status Outbox::MarkDelivered(const OutboxEntry& e) {
-  std::string o = "{\"record_kind\":\"adapter_outbox\",\"state\":\"delivered\"";
-  auto add = [&](const char* k, const std::string& v) {
-    o += ",\"";
-    o += k;
-    o += "\":";
-    json::AppendString(v, &o);
-  };
-  add("run_id", e.run_id);
-  add("source", e.source);
-  add("category", e.category);
-  add("day", e.day);
-  add("created_at", Rfc3339(NowUnixNs()));
-  add("adapter_type", e.adapter_type);
-  add("target", e.target);
-  add("notification", e.notification);
-  o += "}\n";
-  return Put(e.key.substr(0, e.key.rfind('/') + 1), kOutboxDelivered, o);
+  return Put(e.key.substr(0, e.key.rfind('/') + 1), kOutboxDelivered,
+             RecordLine(kOutboxDelivered, e, Rfc3339(NowUnixNs())));
 }
 
 Status DeliverWithOutbox(Outbox* outbox, Adapter* adapter, const AdapterConfig& config,
