@@ -6,8 +6,6 @@
 //   storage-and-policies §10 item 22 — the metrics record keeps the run's start day even when it
 //     is written after midnight; item 35 — its optional keys.
 #include <signal.h>
-#include <stdlib.h>
-#include <sys/stat.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -25,6 +23,7 @@
 #include "quarry/log.h"
 #include "quarry/run/orchestrator.h"
 #include "quarry/run/report.h"
+#include "replay_executor.h"
 #include "run/ingestor.h"
 #include "test_frames.h"
 
@@ -45,19 +44,6 @@ std::string UniqueSecret(const char* prefix) {
   std::snprintf(buf, sizeof buf, "%08x%08x", rd(), rd());
   return std::string(prefix) + buf;
 }
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "quarry-conformance-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Runs `config` with the log threshold at debug and returns the result plus everything the runtime
 // logged on stderr during the run and the metrics write.
@@ -156,24 +142,15 @@ INSTANTIATE_TEST_SUITE_P(RunResultVariants, ProxyRedactionTest,
 
 class ReplayRunTest : public ::testing::Test {
  protected:
-  ReplayRunTest() {
-    executor_ = dir_.path() + "/executor.sh";
-    std::ofstream(executor_) << "#!/bin/sh\ncat \"$QT_FRAMES\"\nexit \"$QT_EXIT\"\n";
-    ::chmod(executor_.c_str(), 0755);
-  }
-
   RunResult Run(const std::vector<FrameBytes>& payloads, int exit_code) {
     std::string frames;
     for (const auto& p : payloads) frames += Framed(*p);
-    std::ofstream(dir_.path() + "/frames.bin", std::ios::binary) << frames;
     RunConfig c;
-    c.executor_path = executor_;
-    c.script_path = "script.mjs";
+    executor_.Configure(frames, exit_code, &c);
     c.meta.run_id = "run-1";
     c.source = "test";
     c.store = std::make_shared<lode::MemStore>();
     c.policy.name = "strict";
-    c.env = {{"QT_FRAMES", dir_.path() + "/frames.bin"}, {"QT_EXIT", std::to_string(exit_code)}};
     RunOrchestrator orch(std::move(c));
     CancelToken cancel;
     return orch.Execute(&cancel);
@@ -212,8 +189,7 @@ class ReplayRunTest : public ::testing::Test {
     return quarry::testing::Bytes(buf);
   }
 
-  TempDir dir_;
-  std::string executor_;
+  testing::ReplayExecutor executor_;
 };
 
 TEST_F(ReplayRunTest, OutcomeStackIsTheRunResultStack) {

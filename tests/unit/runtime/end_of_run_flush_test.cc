@@ -3,8 +3,6 @@
 // the outcome policy_failure. Driven through RunOrchestrator with a shell-script executor replaying
 // prepared frames and an in-memory store that observes when the first write happens.
 #include <signal.h>
-#include <stdlib.h>
-#include <sys/stat.h>
 
 #include <gtest/gtest.h>
 
@@ -18,6 +16,7 @@
 
 #include "lode/mem_store.h"
 #include "quarry/run/orchestrator.h"
+#include "replay_executor.h"
 #include "test_frames.h"
 
 namespace quarry::run {
@@ -30,15 +29,6 @@ using policy_testing::Framed;
 class EndOfRunFlushTest : public ::testing::Test {
  protected:
   EndOfRunFlushTest() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "flush-test-XXXXXX").string();
-    dir_ = ::mkdtemp(tmpl.data());
-    executor_ = dir_ + "/executor.sh";
-    std::ofstream(executor_) << "#!/bin/sh\n"
-                                "echo $$ > \"$QT_PID_FILE\"\n"
-                                "cat \"$QT_FRAMES\"\n"
-                                "[ -n \"$QT_SLEEP\" ] && sleep \"$QT_SLEEP\"\n"
-                                "exit \"$QT_EXIT\"\n";
-    ::chmod(executor_.c_str(), 0755);
     store_ = std::make_shared<lode::MemStore>();
     // Buffered writes only in the end-of-run flush: its first store call is the flush's.
     store_->SetHook([this](lode::StoreOp op, std::string_view, std::string_view) -> Status {
@@ -47,10 +37,8 @@ class EndOfRunFlushTest : public ::testing::Test {
       return fail_puts_.load() ? IOError("disk on fire") : Status::Ok();
     });
   }
-  ~EndOfRunFlushTest() override { std::filesystem::remove_all(dir_); }
-
   bool ExecutorGone() const {
-    std::ifstream in(dir_ + "/pid");
+    std::ifstream in(executor_.pid_file());
     pid_t pid = 0;
     if (!(in >> pid) || pid <= 0) return false;
     return ::kill(pid, 0) == -1 && errno == ESRCH;
@@ -61,19 +49,14 @@ class EndOfRunFlushTest : public ::testing::Test {
                 std::optional<Duration> timeout = std::nullopt) {
     std::string frames;
     for (const auto& p : payloads) frames += Framed(p);
-    std::ofstream(dir_ + "/frames.bin", std::ios::binary) << frames;
     RunConfig c;
-    c.executor_path = executor_;
-    c.script_path = "script.mjs";
+    executor_.Configure(frames, exit_code, &c);
     c.meta.run_id = std::string(policy_testing::kRunId);
     c.source = "test";
     c.store = store_;
     c.policy = std::move(policy);
     c.timeout = timeout;
-    c.env = {{"QT_PID_FILE", dir_ + "/pid"},
-             {"QT_FRAMES", dir_ + "/frames.bin"},
-             {"QT_EXIT", std::to_string(exit_code)},
-             {"QT_SLEEP", sleep}};
+    c.env.emplace_back("QT_SLEEP", sleep);
     RunOrchestrator orch(std::move(c));
     CancelToken cancel;
     return orch.Execute(&cancel);
@@ -86,7 +69,7 @@ class EndOfRunFlushTest : public ::testing::Test {
     return p;
   }
 
-  std::string dir_, executor_;
+  testing::ReplayExecutor executor_;
   std::shared_ptr<lode::MemStore> store_;
   std::atomic<int> puts_{0};
   std::atomic<bool> fail_puts_{false};
@@ -147,7 +130,7 @@ TEST_F(EndOfRunFlushTest, TimeoutAndStartFailureStillFlushOnce) {
   EXPECT_EQ(timed_out.policy_stats.events_persisted, 1u);
   EXPECT_TRUE(executor_gone_at_first_put_.load());
 
-  std::filesystem::remove(executor_);
+  std::filesystem::remove(executor_.path());
   RunResult not_started = Run({}, 0);
   EXPECT_EQ(not_started.outcome, Outcome::kExecutorCrash);
   EXPECT_EQ(not_started.policy_stats.flush_count, 1u);

@@ -5,8 +5,6 @@
 //
 // The bounds are shortened through RunConfig; the only thing asserted about time is that Execute
 // and PersistMetrics returned at all.
-#include <stdlib.h>
-#include <sys/stat.h>
 
 #include <gtest/gtest.h>
 
@@ -22,6 +20,7 @@
 #include "lode/mem_store.h"
 #include "quarry/lode/reader.h"
 #include "quarry/run/orchestrator.h"
+#include "replay_executor.h"
 #include "test_frames.h"
 
 namespace quarry::run {
@@ -53,11 +52,6 @@ class Gate {
 class FlushTimeoutTest : public ::testing::Test {
  protected:
   FlushTimeoutTest() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "flush-timeout-XXXXXX").string();
-    dir_ = ::mkdtemp(tmpl.data());
-    executor_ = dir_ + "/executor.sh";
-    std::ofstream(executor_) << "#!/bin/sh\ncat \"$QT_FRAMES\"\nexit \"$QT_EXIT\"\n";
-    ::chmod(executor_.c_str(), 0755);
     store_ = std::make_shared<lode::MemStore>();
     store_->SetHook([gate = gate_](lode::StoreOp op, std::string_view, std::string_view) {
       if (op == lode::StoreOp::kPut) gate->Wait();
@@ -68,16 +62,13 @@ class FlushTimeoutTest : public ::testing::Test {
   ~FlushTimeoutTest() override {
     gate_->Open();  // never leave a helper thread blocked behind a failed assertion
     WaitUntilReleased();
-    std::filesystem::remove_all(dir_);
   }
 
   RunConfig Config(const std::vector<std::string>& payloads, int exit_code) {
     std::string frames;
     for (const auto& p : payloads) frames += Framed(p);
-    std::ofstream(dir_ + "/frames.bin", std::ios::binary) << frames;
     RunConfig c;
-    c.executor_path = executor_;
-    c.script_path = "script.mjs";
+    executor_.Configure(frames, exit_code, &c);
     c.meta.run_id = std::string(policy_testing::kRunId);
     c.source = "test";
     c.store = store_;
@@ -85,7 +76,6 @@ class FlushTimeoutTest : public ::testing::Test {
     c.policy.buffer_bytes = 1 << 20;
     c.flush_timeout = 200ms;
     c.metrics_timeout = 200ms;
-    c.env = {{"QT_FRAMES", dir_ + "/frames.bin"}, {"QT_EXIT", std::to_string(exit_code)}};
     return c;
   }
 
@@ -100,7 +90,7 @@ class FlushTimeoutTest : public ::testing::Test {
     return true;
   }
 
-  std::string dir_, executor_;
+  testing::ReplayExecutor executor_;
   std::shared_ptr<Gate> gate_ = std::make_shared<Gate>();
   std::shared_ptr<lode::MemStore> store_;
 };
