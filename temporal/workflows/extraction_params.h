@@ -46,6 +46,9 @@ struct ProxyParams {
 
 // Parsed and type-checked; the run-level validation (required fields, lineage, storage path...)
 // is the one `quarry run` applies, done by the activity through run::BuildRunConfig.
+// It mirrors run::RunSpec on purpose: this is the wire shape (nested storage and proxy, the job as
+// JSON), and workflow code, which validates run templates too, links none of the runtime. The
+// activity maps it with ToRunSpec (worker/extraction_activity.h).
 struct ExtractionParams {
   std::string script;
   std::string run_id;
