@@ -7,13 +7,15 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import pty
+import subprocess
 import threading
 import time
 from collections import Counter
 from pathlib import Path
 
 import quarry_harness as qh
-from temporal_harness import SCRIPTS, temporal_server, tenv  # noqa: F401
+from temporal_harness import SCRIPTS, TEMPORAL_BIN, temporal_server, tenv  # noqa: F401
 
 PREPARE_ONLY = str(SCRIPTS / "prepare-only.mjs")
 THROWS = str(qh.E2E_DIR / "scripts" / "prepare-throws.mjs")
@@ -160,7 +162,7 @@ def test_1200_runs_complete_through_child_workflows(tenv, tmp_path):
               "--max-parallel-chunks", "3", timeout=1500)
     elapsed = time.monotonic() - started
     assert r.returncode == 0, f"{r.stdout}\n{r.stderr}\n{tenv.worker_logs()}"
-    peak_rss_kib = qh_peak_rss_kib(worker.pid)
+    peak_rss_kib = peak_rss_kib(worker.pid)
     agg = json.loads(r.stdout)["result"]
     assert (agg["total"], agg["succeeded"], agg["failed"]) == (n, n, 0), agg
 
@@ -189,7 +191,7 @@ def test_1200_runs_complete_through_child_workflows(tenv, tmp_path):
                       for w, d in histories.items()}}, indent=2) + "\n")
 
 
-def qh_peak_rss_kib(pid: int) -> int:
+def peak_rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1])
@@ -232,3 +234,42 @@ def test_a_server_restart_mid_batch_does_not_lose_the_batch(tenv, tmp_path):
         runs = {e["attempt"]: e for e in events}
         for a in attempts[1:]:
             assert runs[a]["parent_run_id"] == runs[a - 1]["run_id"]
+
+
+def test_wait_draws_a_live_line_on_a_terminal_only(tenv, tmp_path):
+    store = tmp_path / "store"
+    store.mkdir()
+    jobs = write_jobs(tmp_path / "jobs.jsonl", [{"job": {"n": i, "sleep_ms": 1500}} for i in range(3)])
+    tenv.worker()
+    args = ["batch", "--address", tenv.server.address, "--task-queue", tenv.task_queue,
+            "--file", str(jobs), "--script", PREPARE_ONLY, "--source", "temporal-batch",
+            "--storage-backend", "fs", "--storage-path", str(store), "--max-parallel", "1",
+            "--wait"]
+
+    # stderr on a terminal: the line is drawn while waiting and erased before the result.
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([TEMPORAL_BIN, *args, "--workflow-id", "b-tty"], cwd=qh.REPO,
+                            env=qh.quarry_env(), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the other side closed
+            break
+        if not chunk:
+            break
+        seen += chunk
+    out, _ = proc.communicate(timeout=120)
+    os.close(master)
+    assert proc.returncode == 0, seen.decode(errors="replace")
+    assert json.loads(out)["result"]["succeeded"] == 3
+    text = seen.decode(errors="replace")
+    assert "\r\x1b[K  BatchExtraction  waiting" in text and "activities running 1" in text, text
+    assert text.endswith("\r\x1b[K"), repr(text[-200:])
+
+    # Not a terminal: no live line at all.
+    r = batch(tenv, jobs, store, "b-pipe", "--max-parallel", "3", "--wait")
+    assert r.returncode == 0, r.stderr
+    assert "\x1b[K" not in r.stderr and "activities running" not in r.stderr
