@@ -162,7 +162,7 @@ def test_1200_runs_complete_through_child_workflows(tenv, tmp_path):
               "--max-parallel-chunks", "3", timeout=1500)
     elapsed = time.monotonic() - started
     assert r.returncode == 0, f"{r.stdout}\n{r.stderr}\n{tenv.worker_logs()}"
-    peak_rss_kib = peak_rss_kib(worker.pid)
+    peak_rss_kib = vm_hwm_kib(worker.pid)
     agg = json.loads(r.stdout)["result"]
     assert (agg["total"], agg["succeeded"], agg["failed"]) == (n, n, 0), agg
 
@@ -191,7 +191,7 @@ def test_1200_runs_complete_through_child_workflows(tenv, tmp_path):
                       for w, d in histories.items()}}, indent=2) + "\n")
 
 
-def peak_rss_kib(pid: int) -> int:
+def vm_hwm_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1])
