@@ -8,8 +8,8 @@
 #include "cli/connection_flags.h"
 #include "quarry/duration.h"
 #include "quarry/log.h"
+#include "quarry/orphan_guard.h"
 #include "worker/activity_worker.h"
-#include "worker/orphan_guard.h"
 #include "worker/workflow_worker.h"
 #include "workflows/registry.h"
 
@@ -64,7 +64,7 @@ int RunWorker(WorkerFlags& f) {
   }
   // Before any thread: the guard is forked, and the signal mask set here is inherited by every
   // thread so that only the sigwait below receives SIGINT/SIGTERM.
-  auto token = StartOrphanGuard();
+  auto token = process::StartOrphanGuard();
   if (!token.ok()) {
     PrintError(token.status().message());
     return 2;
@@ -92,7 +92,7 @@ int RunWorker(WorkerFlags& f) {
   ao.heartbeat_interval = *heartbeat;
   ao.run.executor = f.executor;
   ao.run.browser_ws_endpoint = f.browser_ws_endpoint;
-  ao.run.env.emplace_back(kWorkerTokenEnv, *token);
+  ao.run.env.emplace_back(process::kGuardTokenEnv, *token);
   ActivityWorker activities(svc, ao);
   WorkflowWorkerOptions wo;
   wo.task_queue = f.task_queue;

@@ -268,8 +268,13 @@ std::vector<pid_t> FindRunProcesses(const std::string& token) {
 }
 
 int KillRunTree(const std::string& token, pid_t pgid, std::chrono::milliseconds deadline) {
+  return KillTokenTree(kRunTokenEnv, token, pgid, deadline);
+}
+
+int KillTokenTree(std::string_view env_name, const std::string& token, pid_t pgid,
+                  std::chrono::milliseconds deadline) {
   const pid_t self = ::getpid();
-  const std::string needle = std::string(kRunTokenEnv) + "=" + token;
+  const std::string needle = std::string(env_name) + "=" + token;
   const auto until = std::chrono::steady_clock::now() + deadline;
   std::set<pid_t> signalled;
   while (true) {

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "quarry/status.h"
@@ -87,6 +88,9 @@ void BecomeSubreaper();
 // passes, and reaps those that are our children. Never signals the calling process. Returns how
 // many processes were signalled.
 int KillRunTree(const std::string& token, pid_t pgid, std::chrono::milliseconds deadline);
+// The same for processes whose environment holds <env_name>=<token> (the orphan guard's token).
+int KillTokenTree(std::string_view env_name, const std::string& token, pid_t pgid,
+                  std::chrono::milliseconds deadline);
 
 // PIDs (other than ours) whose environment holds QUARRY_RUN_TOKEN=<token>; zombies excluded.
 std::vector<pid_t> FindRunProcesses(const std::string& token);

@@ -21,6 +21,7 @@
 #include "quarry/run/report.h"
 #include "quarry/sinks/event_sinks.h"
 #include "run/bounded_call.h"
+#include "run/executor_env.h"
 #include "run/ingestor.h"
 #include "run/outcome.h"
 #include "run/run_request.h"
@@ -102,39 +103,7 @@ std::string FormatUtc(std::chrono::system_clock::time_point t, const char* fmt, 
 }
 
 std::vector<std::string> BuildEnvironment(const RunConfig& c, const std::string& token) {
-  std::vector<std::string> env;
-  std::string node_path;
-  for (char** e = environ; e && *e; ++e) {
-    std::string_view kv(*e);
-    if (kv.starts_with(std::string(process::kRunTokenEnv) + "=")) continue;
-    if (kv.starts_with("QUARRY_RESOLVE_FROM=")) continue;
-    if (kv.starts_with("NODE_PATH=")) {
-      node_path = std::string(kv.substr(10));
-      continue;
-    }
-    env.emplace_back(kv);
-  }
-  env.push_back(std::string(process::kRunTokenEnv) + "=" + token);
-  if (!c.resolve_from.empty()) {
-    env.push_back("QUARRY_RESOLVE_FROM=" + c.resolve_from);
-    // <dir> first, then the inherited entries without duplicates (§14.4).
-    std::string merged = c.resolve_from;
-    size_t start = 0;
-    while (start <= node_path.size() && !node_path.empty()) {
-      size_t end = node_path.find(':', start);
-      std::string part = node_path.substr(start, end == std::string::npos ? end : end - start);
-      if (!part.empty() && part != c.resolve_from &&
-          (":" + merged + ":").find(":" + part + ":") == std::string::npos) {
-        merged += ":" + part;
-      }
-      if (end == std::string::npos) break;
-      start = end + 1;
-    }
-    node_path = merged;
-  }
-  if (!node_path.empty()) env.push_back("NODE_PATH=" + node_path);
-  for (const auto& [k, v] : c.env) env.push_back(k + "=" + v);
-  return env;
+  return ExecutorEnvironment({token, c.resolve_from, c.env_pass_through, c.env}, environ);
 }
 
 // D7: GET http(s)://host:port/json/version with a 2 s timeout; HTTP 200 required.

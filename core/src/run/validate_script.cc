@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "process/subprocess.h"
+#include "run/executor_env.h"
 
 extern char** environ;
 
@@ -15,23 +16,8 @@ namespace quarry::run {
 
 StatusOr<ScriptValidation> ValidateScript(const std::string& executor, const std::string& script,
                                           const std::string& resolve_from) {
-  std::vector<std::string> env;
-  std::string node_path;
-  for (char** e = environ; e && *e; ++e) {
-    std::string_view kv(*e);
-    if (kv.starts_with("NODE_PATH=")) {
-      node_path = std::string(kv.substr(10));
-    } else if (!kv.starts_with("QUARRY_RESOLVE_FROM=")) {
-      env.emplace_back(kv);
-    }
-  }
-  if (!resolve_from.empty()) {
-    env.push_back("QUARRY_RESOLVE_FROM=" + resolve_from);
-    node_path = node_path.empty() ? resolve_from : resolve_from + ":" + node_path;
-  }
-  if (!node_path.empty()) env.push_back("NODE_PATH=" + node_path);
   std::string token = process::NewRunToken();
-  env.push_back(std::string(process::kRunTokenEnv) + "=" + token);
+  std::vector<std::string> env = ExecutorEnvironment({token, resolve_from, {}, {}}, environ);
 
   StatusOr<process::Subprocess> spawned =
       process::Subprocess::Spawn({{executor, "--validate", script}, env});

@@ -7,8 +7,8 @@
 
 #include <filesystem>
 
+#include "quarry/orphan_guard.h"
 #include "worker/extraction_activity.h"
-#include "worker/orphan_guard.h"
 
 namespace quarry::temporal {
 namespace {
@@ -136,14 +136,14 @@ TEST(TemporalOrphanGuardTest, KillsProcessesCarryingTheToken) {
   pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    std::string env = std::string(kWorkerTokenEnv) + "=" + token;
+    std::string env = std::string(process::kGuardTokenEnv) + "=" + token;
     char* argv[] = {const_cast<char*>("sleep"), const_cast<char*>("30"), nullptr};
     char* envp[] = {env.data(), nullptr};
     ::execve("/bin/sleep", argv, envp);
     ::_exit(127);
   }
   ::usleep(200'000);  // let exec replace the environment
-  EXPECT_GE(KillTokenHolders(token, 5), 1);
+  EXPECT_GE(process::KillGuardedProcesses(token, 5), 1);
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   EXPECT_TRUE(WIFSIGNALED(status));

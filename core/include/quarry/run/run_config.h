@@ -74,8 +74,11 @@ struct RunConfig {
   Duration metrics_timeout = std::chrono::seconds(120);
   std::string resolve_from;  // absolute directory, or empty
   std::optional<lode::FanoutLink> fanout;
-  // Extra environment for the executor, on top of the inherited one.
+  // Extra environment for the executor, on top of the inherited one (which has Quarry's own
+  // credentials removed: run/executor_env.h).
   std::vector<std::pair<std::string, std::string>> env;
+  // Credential variables to pass to the executor anyway (--executor-env NAME).
+  std::vector<std::string> env_pass_through;
 
   RunObserver observer;
 };

@@ -1,0 +1,80 @@
+#include "run/executor_env.h"
+
+#include <algorithm>
+#include <array>
+
+#include "process/subprocess.h"
+
+namespace quarry::run {
+namespace {
+
+constexpr std::array<std::string_view, 3> kCredentialPrefixes = {
+    "AWS_",       // static keys, session tokens, container-credential tokens, profiles' secrets
+    "TEMPORAL_",  // TEMPORAL_API_KEY, TEMPORAL_TLS_* (client certificates and keys)
+    "QUARRY_SECRET_",
+};
+
+// AWS_/TEMPORAL_ variables that are configuration, not secrets: scripts (and the AWS SDKs they
+// may use) keep seeing them.
+constexpr std::array<std::string_view, 6> kNotSecret = {
+    "AWS_REGION",       "AWS_DEFAULT_REGION", "AWS_PROFILE",
+    "AWS_ENDPOINT_URL", "TEMPORAL_ADDRESS",   "TEMPORAL_NAMESPACE",
+};
+
+std::string_view NameOf(std::string_view kv) { return kv.substr(0, kv.find('=')); }
+
+}  // namespace
+
+bool IsQuarryCredentialEnv(std::string_view name) {
+  if (std::find(kNotSecret.begin(), kNotSecret.end(), name) != kNotSecret.end()) return false;
+  for (std::string_view p : kCredentialPrefixes) {
+    if (name.starts_with(p)) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> ExecutorEnvironment(const ExecutorEnvOptions& o, char* const* inherited) {
+  std::vector<std::string> env;
+  std::string node_path;
+  auto overridden = [&](std::string_view name) {
+    if (name == process::kRunTokenEnv || name == "QUARRY_RESOLVE_FROM") return true;
+    return std::any_of(o.extra.begin(), o.extra.end(),
+                       [&](const auto& kv) { return kv.first == name; });
+  };
+  for (char* const* e = inherited; e && *e; ++e) {
+    std::string_view kv(*e);
+    std::string_view name = NameOf(kv);
+    if (name == "NODE_PATH") {
+      node_path = std::string(kv.substr(name.size() + 1));
+      continue;
+    }
+    if (overridden(name)) continue;
+    if (IsQuarryCredentialEnv(name) &&
+        std::find(o.pass_through.begin(), o.pass_through.end(), name) == o.pass_through.end()) {
+      continue;
+    }
+    env.emplace_back(kv);
+  }
+  env.push_back(std::string(process::kRunTokenEnv) + "=" + o.run_token);
+  if (!o.resolve_from.empty()) {
+    env.push_back("QUARRY_RESOLVE_FROM=" + o.resolve_from);
+    // <dir> first, then the inherited entries without duplicates (cli-and-integrations §14.4).
+    std::string merged = o.resolve_from;
+    size_t start = 0;
+    while (!node_path.empty() && start <= node_path.size()) {
+      size_t end = node_path.find(':', start);
+      std::string part = node_path.substr(start, end == std::string::npos ? end : end - start);
+      if (!part.empty() && (":" + merged + ":").find(":" + part + ":") == std::string::npos) {
+        merged += ":" + part;
+      }
+      if (end == std::string::npos) break;
+      start = end + 1;
+    }
+    node_path = merged;
+  }
+  if (!node_path.empty()) env.push_back("NODE_PATH=" + node_path);
+  for (const auto& [k, v] : o.extra) env.push_back(k + "=" + v);
+  return env;
+}
+
+}  // namespace quarry::run
