@@ -13,6 +13,10 @@
 
 namespace quarry::json::internal {
 
+// Length of the well-formed UTF-8 sequence at p (Unicode table 3-7: no overlongs, no
+// surrogates, nothing above U+10FFFF), or 0 when the first byte does not start one.
+size_t Utf8SequenceLength(const unsigned char* p, size_t n);
+
 // Appends `s` as a JSON string, then `suffix` unless it is 0.
 void AppendQuoted(std::string_view s, char suffix, std::string* out);
 

@@ -18,6 +18,7 @@ using internal::AppendQuoted;
 using internal::AppendRfc3339;
 using internal::kMaxRfc3339Seconds;
 using internal::kMinRfc3339Seconds;
+using internal::Utf8SequenceLength;
 
 // One map entry already written to the output: `"key":value` occupies [begin, end).
 struct MapEntry {
@@ -163,6 +164,12 @@ class Transcoder {
       msgpack::Value key;
       if (!reader_.Next(&key)) return ReaderFail(depth);
       if (key.type != msgpack::Type::kStr) return Fail("map key must be a string", depth);
+      // Values may be lossy (\ufffd, §4.8) but keys may not: two distinct invalid keys would
+      // become one, and a reader would keep only one of their values.
+      if (!IsValidUtf8(key.bytes)) {
+        segments_[depth] = KeySegment(key.bytes);
+        return Fail("map key is not valid UTF-8", depth + 1);
+      }
       if (i != 0) {
         out_->push_back(',');
         // Equal keys also take the slow path, which keeps the last of them.
@@ -237,7 +244,7 @@ class Transcoder {
         error_ += ']';
       } else {
         if (error_.size() != path_start) error_ += '.';
-        error_.append(s.key, s.key_size);
+        AppendPrintable(std::string_view(s.key, s.key_size), &error_);
       }
     }
     if (error_.size() == path_start) error_ += "(top level)";
@@ -313,6 +320,7 @@ class JsonSizeBound {
         for (uint32_t i = 0; i < v.count; ++i) {
           msgpack::Value key;
           if (!reader_.Next(&key) || key.type != msgpack::Type::kStr) return false;
+          if (!IsValidUtf8(key.bytes)) return false;
           size_ += QuotedBound(key.bytes.size()) + 1;
           if (!Value(depth + 1)) return false;
         }

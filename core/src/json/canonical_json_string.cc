@@ -61,6 +61,20 @@ size_t SkipPlain(const unsigned char* p, size_t i, size_t n) {
   return i;
 }
 
+void AppendUnicodeEscape(unsigned code, std::string* out) {
+  char e[6] = {'\\',
+               'u',
+               kHexDigits[(code >> 12) & 0xf],
+               kHexDigits[(code >> 8) & 0xf],
+               kHexDigits[(code >> 4) & 0xf],
+               kHexDigits[code & 0xf]};
+  out->append(e, sizeof e);
+}
+
+}  // namespace
+
+namespace internal {
+
 // Length of the well-formed UTF-8 sequence at p (Unicode table 3-7: no overlongs, no
 // surrogates, nothing above U+10FFFF), or 0 when the first byte does not start one. Go replaces
 // each byte of an ill-formed sequence separately, and so do we.
@@ -88,20 +102,6 @@ size_t Utf8SequenceLength(const unsigned char* p, size_t n) {
   return len;
 }
 
-void AppendUnicodeEscape(unsigned code, std::string* out) {
-  char e[6] = {'\\',
-               'u',
-               kHexDigits[(code >> 12) & 0xf],
-               kHexDigits[(code >> 8) & 0xf],
-               kHexDigits[(code >> 4) & 0xf],
-               kHexDigits[code & 0xf]};
-  out->append(e, sizeof e);
-}
-
-}  // namespace
-
-namespace internal {
-
 void AppendQuoted(std::string_view s, char suffix, std::string* out) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const size_t n = s.size();
@@ -128,7 +128,7 @@ void AppendQuoted(std::string_view s, char suffix, std::string* out) {
       continue;
     }
     if (cls == kMultiByte) {
-      const size_t len = Utf8SequenceLength(p + i, n - i);
+      const size_t len = internal::Utf8SequenceLength(p + i, n - i);
       // U+2028/U+2029 are legal in JSON but end lines in JavaScript source.
       const bool line_sep = len == 3 && c == 0xe2 && p[i + 1] == 0x80 && (p[i + 2] & 0xfe) == 0xa8;
       if (len != 0 && !line_sep) {
@@ -177,5 +177,42 @@ void AppendQuoted(std::string_view s, char suffix, std::string* out) {
 }  // namespace internal
 
 void AppendString(std::string_view s, std::string* out) { internal::AppendQuoted(s, 0, out); }
+
+bool IsValidUtf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  for (size_t i = 0; i < n;) {
+    if (p[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    const size_t len = internal::Utf8SequenceLength(p + i, n - i);
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
+}
+
+void AppendPrintable(std::string_view s, std::string* out) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  for (size_t i = 0; i < s.size();) {
+    const unsigned c = p[i];
+    size_t len = 1;
+    if (c >= 0x80) len = internal::Utf8SequenceLength(p + i, s.size() - i);
+    if (len == 0 || c < 0x20 || c == 0x7f) {
+      out->append({'\\', 'x', kHexDigits[c >> 4], kHexDigits[c & 0xf]});
+      ++i;
+      continue;
+    }
+    out->append(s.data() + i, len);
+    i += len;
+  }
+}
+
+std::string Printable(std::string_view s) {
+  std::string out;
+  AppendPrintable(s, &out);
+  return out;
+}
 
 }  // namespace quarry::json

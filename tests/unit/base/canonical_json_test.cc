@@ -306,6 +306,40 @@ TEST(CanonicalJsonValue, RepeatedKeyKeepsLastValue) {
       R"({"a":null,"b":[{"c":5,"d":4}]})");
 }
 
+// §4.8 turns invalid UTF-8 into \ufffd. For a key that would merge distinct keys ("a\xff" and
+// "a\xfe" both become "a\ufffd") and a reader would keep one value: such keys are refused, with
+// the path shown printable (\xNN) so the error stays one readable line.
+TEST(CanonicalJsonValue, InvalidUtf8KeysAreRefusedNamingThePath) {
+  EXPECT_EQ(JsonError(mp::Map({{"data", mp::Map({{std::string("a\xff"), mp::Uint(1)},
+                                                 {std::string("a\xfe"), mp::Uint(2)}})}})),
+            "map key is not valid UTF-8 at payload.data.a\\xff");
+  // Overlong forms and lone surrogates are invalid too; the rest of the key stays readable.
+  EXPECT_EQ(
+      JsonError(mp::Map({{"list", mp::Array({mp::Map({{std::string("\xc0\xafz"), mp::Nil()}})})}})),
+      "map key is not valid UTF-8 at payload.list[0].\\xc0\\xafz");
+  EXPECT_EQ(JsonError(mp::Map({{std::string("\xed\xa0\x80"), mp::Nil()}}), ""),
+            "map key is not valid UTF-8 at \\xed\\xa0\\x80");
+  // Valid multi-byte keys are kept; invalid bytes in values are still replaced (§4.8).
+  EXPECT_EQ(Json(mp::Map({{"caf\xc3\xa9", mp::Str("x\xff")}})), "{\"caf\xc3\xa9\":\"x\\ufffd\"}");
+}
+
+// A path segment with a control byte (here a newline) must not break the one-line error.
+TEST(CanonicalJsonValue, ErrorPathsShowControlBytesEscaped) {
+  const std::string nan = mp::F64(std::numeric_limits<double>::quiet_NaN());
+  EXPECT_EQ(JsonError(mp::Map({{"a\nb", nan}})), "non-finite number at payload.a\\x0ab");
+}
+
+TEST(CanonicalJsonString, IsValidUtf8) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("plain"));
+  EXPECT_TRUE(IsValidUtf8("caf\xc3\xa9 \xe2\x80\xa8 \xf0\x9f\x98\x80"));
+  EXPECT_FALSE(IsValidUtf8("\xff"));
+  EXPECT_FALSE(IsValidUtf8("ab\xc3"));            // truncated
+  EXPECT_FALSE(IsValidUtf8("\xc0\x80"));          // overlong
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+}
+
 TEST(CanonicalJsonValue, KeysAreEscaped) {
   EXPECT_EQ(Json(mp::Map({{"<k>", mp::Str("v&")}})), R"({"\u003ck\u003e":"v\u0026"})");
 }

@@ -112,7 +112,7 @@ TEST(JsonFastPaths, SizeBoundIsNeverBelowTheEncodedLength) {
       mp::Map({}),
       mp::Map({{"", mp::Str("")}, {"", mp::Str("")}}),  // a repeated key
       mp::Map({{"z", mp::Array({mp::Nil(), mp::Bool(true), mp::Str("<&>")})},
-               {"\x01\xff", mp::Map({{"b", mp::F64(1.5)}, {"a", mp::Int(-1)}})}}),
+               {"\x01<\xe2\x80\xa8", mp::Map({{"b", mp::F64(1.5)}, {"a", mp::Int(-1)}})}}),
   };
   for (const std::string& v : values) {
     const std::optional<size_t> bound = MsgpackAsJsonSizeBound(v);
@@ -142,6 +142,7 @@ TEST(JsonFastPaths, SizeBoundDeclinesWhereTranscodingFails) {
       mp::Map({{"t", mp::Timestamp96(0, 1000000000)}}),
       mp::Map({{"t", mp::Ext(-1, "abcdef")}}),
       mp::Map({{"s", mp::Str("abc").substr(0, 2)}}),
+      mp::Map({{"ok", mp::Map({{std::string("k\xff"), mp::Nil()}})}}),
       mp::Uint(1) + "\x01\x02",
       "",
       too_deep,

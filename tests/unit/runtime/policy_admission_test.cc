@@ -1,5 +1,6 @@
-// storage-and-policies.md §4.8: an event that can never be stored (NaN, a line over 10 MiB) is
-// refused when it is ingested, also by the policies that write only later.
+// storage-and-policies.md §4.8: an event that can never be stored (NaN, a line over 10 MiB, a map
+// key that is not UTF-8) is refused when it is ingested, also by the policies that write only
+// later.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -38,6 +39,21 @@ Event NanEvent(int64_t seq) {
   }));
 }
 
+// Two keys that differ only in invalid bytes: stored as "\ufffd" they would collide.
+Event InvalidKeyEvent(int64_t seq) {
+  return EventFrom(EnvelopePayload("item", seq, [](auto& p) {
+    p.pack_map(2);
+    policy_testing::detail::Str(p, "item_type");
+    policy_testing::detail::Str(p, "t");
+    policy_testing::detail::Str(p, "data");
+    p.pack_map(2);
+    policy_testing::detail::Str(p, "a\xff");
+    p.pack_int(1);
+    policy_testing::detail::Str(p, "a\xfe");
+    p.pack_int(2);
+  }));
+}
+
 class PolicyAdmissionTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(PolicyAdmissionTest, UnstorableEventsFailAtIngest) {
@@ -60,7 +76,13 @@ TEST_P(PolicyAdmissionTest, UnstorableEventsFailAtIngest) {
   EXPECT_NE(huge.message().find("stored lines are limited to 10485760 bytes"), std::string::npos)
       << huge.message();
 
-  EXPECT_EQ((*policy)->Stats().errors, 2u);
+  Status key = (*policy)->IngestEvent(InvalidKeyEvent(4));
+  ASSERT_FALSE(key.ok());
+  EXPECT_EQ(
+      key.message(),
+      "event seq 4 (item) cannot be stored: map key is not valid UTF-8 at payload.data.a\\xff");
+
+  EXPECT_EQ((*policy)->Stats().errors, 3u);
   // What was admitted before is still written by the end-of-run flush.
   EXPECT_TRUE((*policy)->Flush().ok());
   EXPECT_EQ((*policy)->Stats().events_persisted, 1u);

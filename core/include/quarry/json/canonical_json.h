@@ -19,12 +19,22 @@ namespace quarry::json {
 // Appends `s` as a JSON string literal (with quotes).
 void AppendString(std::string_view s, std::string* out);
 
+// Whether `s` is well-formed UTF-8 (what AppendString copies without a single \ufffd).
+bool IsValidUtf8(std::string_view s);
+
+// `s` for an error message or a log line: invalid UTF-8 and control bytes become \xNN, so the
+// text is one printable line that still tells distinct byte strings apart.
+void AppendPrintable(std::string_view s, std::string* out);
+std::string Printable(std::string_view s);
+
 // Appends a float64 in the canonical notation. Precondition: finite.
 void AppendDouble(double v, std::string* out);
 
 // Transcodes one msgpack value (the whole of `msgpack`) to canonical JSON. Fails on NaN/Infinity
 // with "non-finite number at <path>" where path is like "payload.data.price" or
 // "payload.tags[1]" (`path` is the prefix), and likewise names the place of a non-string map key,
+// a map key that is not valid UTF-8 (distinct keys would all become "\ufffd..." and collide;
+// the path shows such bytes, and control bytes, as \xNN so the message stays one printable line),
 // an extension other than the timestamp, a timestamp outside years 0-9999, malformed msgpack or
 // trailing bytes. On failure `out` is left as it was. Float32 values print with float32
 // precision (as Go does); repeated map keys keep their last value.
