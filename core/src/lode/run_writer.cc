@@ -18,6 +18,8 @@ namespace quarry::lode {
 namespace {
 
 constexpr size_t kMaxSidecarBytes = 8388608;
+// §4.3: the content-type companion of sidecar `x` is `x.meta.json`, a name the layout fixes.
+constexpr std::string_view kSidecarMetaSuffix = ".meta.json";
 
 // Where each IPC chunk's pieces start in an artifact's piece numbering (§4.9), so that a chunk
 // written again gets the same piece seq values as the first time.
@@ -25,6 +27,28 @@ struct ChunkPieces {
   int64_t first_seq = 0;
   int64_t count = 0;
 };
+
+// §4.12 plus what keeps the stored layout unambiguous: a name ending in ".meta.json" would take the
+// place of another sidecar's companion (the layout fixes that name, so refusing it is the only
+// compatible way), and a name that is not UTF-8 could not be named by the manifest's JSON.
+Status CheckSidecarFilename(std::string_view filename) {
+  if (filename.empty() || filename.find('/') != std::string_view::npos ||
+      filename.find('\\') != std::string_view::npos ||
+      filename.find("..") != std::string_view::npos) {
+    return InvalidArgumentError("invalid sidecar filename \"" + json::Printable(filename) +
+                                "\": must be non-empty without '/', '\\' or '..'");
+  }
+  if (!json::IsValidUtf8(filename)) {
+    return InvalidArgumentError("invalid sidecar filename \"" + json::Printable(filename) +
+                                "\": not valid UTF-8, so the manifest could not name it");
+  }
+  if (filename.ends_with(kSidecarMetaSuffix)) {
+    return InvalidArgumentError("invalid sidecar filename \"" + json::Printable(filename) +
+                                "\": names ending in \".meta.json\" are reserved for the "
+                                "content-type companions of sidecar files");
+  }
+  return Status::Ok();
+}
 
 std::string IndentedRunDescriptor(const RunDescriptor& run) {
   std::string out;
@@ -145,26 +169,34 @@ class RunWriter::Impl {
   StatusOr<std::string> PutSidecar(std::string_view filename, std::string_view content_type,
                                    std::string_view data) {
     QUARRY_RETURN_IF_ERROR(run_status_);
-    if (filename.empty() || filename.find('/') != std::string_view::npos ||
-        filename.find('\\') != std::string_view::npos ||
-        filename.find("..") != std::string_view::npos) {
-      return InvalidArgumentError("invalid sidecar filename \"" + std::string(filename) +
-                                  "\": must be non-empty without '/', '\\' or '..'");
-    }
+    QUARRY_RETURN_IF_ERROR(CheckSidecarFilename(filename));
     if (data.size() > kMaxSidecarBytes) {
       return InvalidArgumentError("sidecar file " + std::string(filename) + " has " +
                                   std::to_string(data.size()) +
                                   " bytes; the limit is 8388608 bytes");
     }
     std::string path = SidecarPath(run_, filename);
-    Status st = store_->Put(path, data);
-    if (!st.ok()) return WrapStorageError("write", path, st);
     std::string meta = "{\"content_type\":";
     json::AppendString(content_type, &meta);
     meta.push_back('}');
-    const std::string meta_path = path + ".meta.json";
+    const std::string meta_path = path + std::string(kSidecarMetaSuffix);
+    // Both objects or neither: a put that fails after its own object appeared (e.g. a failed
+    // directory sync) or whose companion cannot be written removes what it created. An
+    // AlreadyExists answer means the object is someone else's and stays.
+    Status st = store_->Put(path, data);
+    if (!st.ok()) {
+      if (st.code() != StatusCode::kAlreadyExists) (void)store_->Delete(path);
+      return WrapStorageError("write", path, st);
+    }
     st = store_->Put(meta_path, meta);
-    if (!st.ok()) return WrapStorageError("write", meta_path, st);
+    if (!st.ok()) {
+      if (st.code() != StatusCode::kAlreadyExists) (void)store_->Delete(meta_path);
+      std::string message = WrapStorageError("write", meta_path, st).message();
+      if (Status removed = store_->Delete(path); !removed.ok()) {
+        message += "; the sidecar file was left behind: " + removed.message();
+      }
+      return Status(st.code(), std::move(message));
+    }
     std::lock_guard<std::mutex> lock(mu_);
     sidecars_.push_back({path, std::string(filename), std::string(content_type), data.size()});
     return path;

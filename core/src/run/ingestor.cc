@@ -130,21 +130,23 @@ std::optional<IngestError> Ingestor::OnFileWrite(const FileWrite& fw, std::strin
   std::string_view name = fw.Get(fw.filename);
   if (!ValidSidecarName(name)) {
     return Stream("file_write " + std::to_string(fw.write_id) + ": invalid filename \"" +
-                  std::string(name) + "\" (must be non-empty without '/', '\\' or '..')");
+                  json::Printable(name) + "\" (must be non-empty without '/', '\\' or '..')");
   }
   if (fw.data.size > ipc::kMaxChunkSize) {
-    return Stream("file_write \"" + std::string(name) + "\": " + std::to_string(fw.data.size) +
+    return Stream("file_write \"" + json::Printable(name) + "\": " + std::to_string(fw.data.size) +
                   " bytes exceed the 8 MiB limit");
   }
   if (files_ == nullptr) {
-    return Stream("file_write \"" + std::string(name) +
+    return Stream("file_write \"" + json::Printable(name) +
                   "\": no storage configured for sidecar files");
   }
   StatusOr<std::string> path = files_->PutSidecar(name, fw.Get(fw.content_type), fw.Get(fw.data));
   if (!path.ok()) {
     ++sidecar_failures_;
-    nlohmann::json fields = {{"filename", std::string(name)}, {"error", path.status().message()}};
-    log::Write(log::Level::kWarn, "sidecar file write failed", log_ctx_, fields.dump());
+    // Not nlohmann's dump(): it throws on a filename that is not UTF-8.
+    json::ObjectBuilder fields;
+    fields.AddString("filename", json::Printable(name)).AddString("error", path.status().message());
+    log::Write(log::Level::kWarn, "sidecar file write failed", log_ctx_, fields.Build());
     ack(false, path.status().message());
     return std::nullopt;
   }

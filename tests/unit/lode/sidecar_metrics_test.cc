@@ -81,6 +81,75 @@ TEST_F(SidecarTest, InvalidFilenamesAreRejected) {
   EXPECT_TRUE(writer_.PutSidecar("max", "t", std::string(8388608, 'x')).ok());
 }
 
+// §4.3 fixes the companion of sidecar `x` as `x.meta.json`, so a sidecar of that name would take
+// over the companion path of a later `x` (whose put then failed halfway). Such names are refused
+// before anything is written, and `x` keeps its own companion.
+TEST_F(SidecarTest, NamesEndingInTheCompanionSuffixAreRefused) {
+  auto reserved = writer_.PutSidecar("x.meta.json", "application/json", "{}");
+  ASSERT_FALSE(reserved.ok());
+  EXPECT_EQ(reserved.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(reserved.status().message(),
+            "invalid sidecar filename \"x.meta.json\": names ending in \".meta.json\" are "
+            "reserved for the content-type companions of sidecar files");
+  EXPECT_FALSE(writer_.PutSidecar(".meta.json", "t", "").ok());
+  ASSERT_TRUE(writer_.PutSidecar("x", "text/csv", "a,b").ok());
+  const std::string path = SidecarPath(testing::ExampleRun(), "x");
+  EXPECT_EQ(*store_->Get(path + ".meta.json"), R"({"content_type":"text/csv"})");
+  EXPECT_FALSE(*store_->Exists(path + ".meta.json.meta.json"));
+  // Names that merely contain the suffix are ordinary names.
+  EXPECT_TRUE(writer_.PutSidecar("x.meta.json.bak", "t", "").ok());
+}
+
+// Two names differing only in invalid bytes would be the same "\ufffd" name in the manifest.
+TEST_F(SidecarTest, FilenamesThatAreNotUtf8AreRefused) {
+  auto bad = writer_.PutSidecar("r\xff.txt", "text/plain", "x");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            "invalid sidecar filename \"r\\xff.txt\": not valid UTF-8, so the manifest could not "
+            "name it");
+  EXPECT_TRUE(store_->Snapshot().empty());
+  EXPECT_TRUE(writer_.PutSidecar("caf\xc3\xa9.txt", "text/plain", "x").ok());
+}
+
+// A put whose companion cannot be written leaves neither object behind (the manifest would never
+// list the file), queues no reference, and the same name can be put again afterwards.
+TEST_F(SidecarTest, AFailedCompanionPutRemovesTheFile) {
+  store_->SetHook([](StoreOp op, std::string_view path, std::string_view) {
+    if (op == StoreOp::kPut && path.ends_with(".meta.json")) return IOError("disk full");
+    return Status::Ok();
+  });
+  auto failed = writer_.PutSidecar("report.csv", "text/csv", "a,b");
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.status().message().find("disk full"), std::string::npos);
+  EXPECT_TRUE(store_->Snapshot().empty()) << store_->Snapshot().begin()->first;
+  store_->SetHook(nullptr);
+  ASSERT_TRUE(writer_.PutSidecar("report.csv", "text/csv", "a,b").ok());
+  ASSERT_TRUE(WriteItem(1).ok());
+  EXPECT_EQ(SidecarsPerSnapshot().back().second, std::vector<std::string>{"report.csv"});
+}
+
+// A put that fails after its object appeared (say the directory sync failed) removes that object
+// too; an "already exists" answer leaves the other writer's object alone.
+TEST_F(SidecarTest, AFailedFilePutRemovesWhatItCreatedButNotWhatWasThere) {
+  const std::string path = SidecarPath(testing::ExampleRun(), "half.bin");
+  store_->SetHook([this, path](StoreOp op, std::string_view p, std::string_view data) {
+    if (op == StoreOp::kPut && p == path) {
+      store_->Set(p, data);
+      return IOError("fsync: input/output error");
+    }
+    return Status::Ok();
+  });
+  EXPECT_FALSE(writer_.PutSidecar("half.bin", "application/octet-stream", "xyz").ok());
+  EXPECT_TRUE(store_->Snapshot().empty());
+  store_->SetHook(nullptr);
+
+  const std::string theirs = SidecarPath(testing::ExampleRun(), "theirs.txt");
+  store_->Set(theirs + ".meta.json", R"({"content_type":"text/plain"})");
+  EXPECT_FALSE(writer_.PutSidecar("theirs.txt", "text/html", "mine").ok());
+  EXPECT_FALSE(*store_->Exists(theirs));  // ours is removed again
+  EXPECT_EQ(*store_->Get(theirs + ".meta.json"), R"({"content_type":"text/plain"})");
+}
+
 TEST_F(SidecarTest, ReferenceRidesTheNextSuccessfulEventSnapshotNeverAChunkSnapshot) {
   ASSERT_TRUE(writer_.PutSidecar("f1", "text/plain", "12345").ok());
   ASSERT_TRUE(writer_.WriteChunks(std::vector<Chunk>{MakeChunk("a", 1, true, 0, "x")}).ok());

@@ -177,6 +177,23 @@ TEST_F(IngestorTest, FileWriteAcksSuccessAndRecoverableFailure) {
   EXPECT_TRUE(acks_.empty());
 }
 
+// Names the layout cannot store unambiguously are refused with an error ack, and the run goes on:
+// the contract's fatal checks (§8.2 steps 2-4) stay exactly what they were.
+TEST_F(IngestorTest, ReservedAndNonUtf8FilenamesGetAnErrorAck) {
+  EXPECT_FALSE(Feed(FileWriteFrame(1, "x.meta.json", "{}")));
+  EXPECT_EQ(acks_, ipc::EncodeFileWriteAck(1, false,
+                                           "invalid sidecar filename \"x.meta.json\": names ending "
+                                           "in \".meta.json\" are reserved for the content-type "
+                                           "companions of sidecar files"));
+  acks_.clear();
+  EXPECT_FALSE(Feed(FileWriteFrame(2, "a\xff", "x")));  // and no exception from the log line
+  EXPECT_NE(acks_.find("not valid UTF-8"), std::string::npos);
+  acks_.clear();
+  EXPECT_FALSE(Feed(FileWriteFrame(3, "x", "{}")));
+  EXPECT_EQ(acks_, ipc::EncodeFileWriteAck(3, true, ""));
+  EXPECT_EQ(ingestor_->sidecar_failures(), 2u);
+}
+
 TEST_F(IngestorTest, FileWriteValidationFailuresAreFatal) {
   for (const char* bad : {"../x", "a/b", "a\\b", ""}) {
     auto e = Feed(FileWriteFrame(1, bad, "x"));
