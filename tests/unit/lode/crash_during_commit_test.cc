@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -110,7 +111,11 @@ std::vector<Event> Batch(const std::string& run_id, int64_t first_seq) {
   run.run_id = run_id;
   RunWriter w(store, run, testing::FastOptions());
   for (int i = 0; writes == 0 || i < writes; ++i) {
-    if (!w.WriteEvents(Batch(run_id, 1 + int64_t{i} * kEventsPerWrite)).ok()) ::_exit(3);
+    if (Status st = w.WriteEvents(Batch(run_id, 1 + int64_t{i} * kEventsPerWrite)); !st.ok()) {
+      // The parent only sees the exit status; the reason goes to the test's stderr.
+      std::fprintf(stderr, "%s: write %d failed: %s\n", run_id.c_str(), i, st.message().c_str());
+      ::_exit(3);
+    }
     if (progress_fd >= 0 && ::write(progress_fd, "x", 1) != 1) ::_exit(5);
   }
   ::_exit(0);
