@@ -1,5 +1,6 @@
 #include "config_file.h"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -239,6 +240,11 @@ StatusOr<ConfigFile> LoadConfigFile(const std::string& path) {
   YAML::Node root;
   try {
     root = YAML::Load(ExpandEnvironment(ss.str()));
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp bounds its recursion (so no crash) but words the error "bad file".
+    return InvalidArgumentError("invalid YAML in " + path + ": nested too deeply at line " +
+                                std::to_string(e.mark.line + 1) + ", column " +
+                                std::to_string(e.mark.column + 1));
   } catch (const YAML::Exception& e) {
     return InvalidArgumentError("invalid YAML in " + path + ": " + e.what());
   }

@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "quarry/json/parse.h"
+
 namespace quarry::run {
 namespace {
 
@@ -26,8 +28,9 @@ std::string Describe(const nlohmann::json& v) {
 }
 
 StatusOr<std::string> Parse(const std::string& text, const std::string& what) {
-  auto v = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (v.is_discarded()) return InvalidArgumentError(what + " is not valid JSON");
+  StatusOr<nlohmann::json> parsed = json::ParseJson(text, what);
+  if (!parsed.ok()) return parsed.status();
+  const nlohmann::json& v = *parsed;
   if (!v.is_object()) {
     return InvalidArgumentError(what + " must be a JSON object, got " + Describe(v));
   }

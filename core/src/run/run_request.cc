@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "quarry/json/canonical_json.h"
+#include "quarry/json/parse.h"
 
 namespace quarry::run {
 namespace {
@@ -66,8 +67,11 @@ void Key(std::string_view k, std::string* out, bool comma = true) {
 }  // namespace
 
 StatusOr<std::string> BuildRunRequest(const RunConfig& c, const std::string& day) {
-  auto job = nlohmann::json::parse(c.job_json, nullptr, /*allow_exceptions=*/false);
-  if (job.is_discarded()) return InvalidArgumentError("job payload is not valid JSON");
+  // The CLI and the Temporal activity checked the payload already; RunConfig is public, so a
+  // library caller's payload is bounded here too (AppendValue recurses once per level).
+  StatusOr<nlohmann::json> parsed = json::ParseJson(c.job_json, "job payload");
+  if (!parsed.ok()) return parsed.status();
+  const nlohmann::json& job = *parsed;
   std::string out = "{";
   Key("run_id", &out, false);
   json::AppendString(c.meta.run_id, &out);

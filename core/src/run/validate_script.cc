@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "process/subprocess.h"
+#include "quarry/json/parse.h"
 #include "run/executor_env.h"
 
 extern char** environ;
@@ -42,8 +43,10 @@ StatusOr<ScriptValidation> ValidateScript(const std::string& executor, const std
   auto exit = proc.WaitFor(std::chrono::seconds(30));
   process::KillRunTree(token, proc.pid(), std::chrono::seconds(5));
 
-  auto v = nlohmann::json::parse(out.substr(0, out.find('\n')), nullptr, false);
-  if (v.is_discarded() || !v.is_object() || !v.contains("valid") || !v["valid"].is_boolean()) {
+  StatusOr<nlohmann::json> parsed =
+      json::ParseJson(out.substr(0, out.find('\n')), "executor validation output");
+  nlohmann::json v = parsed.ok() ? *std::move(parsed) : nlohmann::json();
+  if (!v.is_object() || !v.contains("valid") || !v["valid"].is_boolean()) {
     return InternalError("the executor crashed without a result (" +
                          (exit ? exit->ToString() : std::string("did not exit")) + ")");
   }
