@@ -7,3 +7,9 @@ export const MAX_FRAME_SIZE = 16_777_216;
 export const MAX_PAYLOAD_SIZE = MAX_FRAME_SIZE - LENGTH_PREFIX_SIZE;
 /** Largest raw `data` in one artifact_chunk or file_write frame. */
 export const MAX_CHUNK_SIZE = 8_388_608;
+/**
+ * Deepest nesting of a payload (the payload object is level 1). The runtime refuses frames nested
+ * deeper than 256 levels and ends the run; refusing at emit keeps the run going (the call rejects
+ * with an EncodeError like any other unencodable value). Same bound as Quarry's JSON inputs.
+ */
+export const MAX_NESTING = 128;

@@ -1,3 +1,4 @@
+import { MAX_NESTING } from './constants.js';
 import { EncodeError } from './errors.js';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
@@ -264,6 +265,12 @@ export class MsgpackEncoder {
       if (ArrayBuffer.isView(o)) return this.bin(new Uint8Array(o.buffer, o.byteOffset, o.byteLength));
       if (o instanceof ArrayBuffer) return this.bin(new Uint8Array(o));
       if (o instanceof Date) return this.date(o);
+    }
+    // ancestors[0] is the envelope, so a container's payload level is ancestors.length.
+    if (this.ancestors.length > MAX_NESTING) {
+      const path = formatPath(this.path);
+      const shown = path.length > 120 ? `${path.slice(0, 60)}…${path.slice(-40)}` : path;
+      throw new EncodeError(shown, `a value nested deeper than ${MAX_NESTING} levels`);
     }
     if (this.ancestors.includes(o)) throw new EncodeError(formatPath(this.path), 'a circular reference');
     this.ancestors.push(o);

@@ -101,6 +101,25 @@ test('an un-encodable value rejects only that call and consumes no seq', async (
   assert.deepEqual(sink.events()[1].payload.data, { m: { k: 'v' } });
 });
 
+test('a value nested deeper than the limit rejects that call only; the run goes on', async () => {
+  const { sink, emit } = session();
+  const nest = (levels) => {
+    let v = 'leaf';
+    for (let i = 0; i < levels; i++) v = [v];
+    return v;
+  };
+  // payload (1) > data (2) > 126 arrays = level 128: the deepest accepted.
+  await emit.item({ item_type: 'ok', data: { v: nest(126) } });
+  await assert.rejects(
+    emit.item({ item_type: 'deep', data: { v: nest(127) } }),
+    (e) => e instanceof EncodeError && /nested deeper than 128 levels/.test(e.message) && e.message.length < 300,
+  );
+  // Far deeper than the JS stack could recurse: still a clean rejection.
+  await assert.rejects(emit.item({ item_type: 'deep', data: { v: nest(30_000) } }), EncodeError);
+  await emit.item({ item_type: 'after', data: {} });
+  assert.deepEqual(sink.events().map((e) => [e.seq, e.payload.item_type]), [[1, 'ok'], [2, 'after']]);
+});
+
 test('invalid input and oversize envelopes reject alone; nothing is written', async () => {
   const { sink, emit } = session();
   await assert.rejects(emit.item({ item_type: 5, data: {} }), TypeError);
