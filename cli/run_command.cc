@@ -21,6 +21,7 @@
 #include "quarry/duration.h"
 #include "quarry/lode/store.h"
 #include "quarry/log.h"
+#include "quarry/orphan_guard.h"
 #include "quarry/redact.h"
 #include "quarry/run/orchestrator.h"
 #include "quarry/run/report.h"
@@ -55,6 +56,7 @@ struct RunFlags {
   std::string sink_redis_url, sink_redis_stream_key, sink_redis_ttl, sink_redis_timeout;
   std::string sink_redis_delivery, sink_lode_delivery;
   int64_t sink_redis_max_len = 0, sink_redis_retries = 0;
+  std::vector<std::string> executor_env;  // credential names passed to the script anyway
   bool quiet = false, dry_run = false;
   // Every run launches its own browser in this build (no reusable browser server yet), which is
   // what --no-browser-reuse asks for; the flag is accepted so scripted invocations keep working.
@@ -228,6 +230,11 @@ int Execute(RunFlags& f) {
   FillIntegrations(f, &spec);
   run::RunConfig config =
       OrFail(run::BuildRunConfig(spec, [](const std::string& w) { log::Warning(w); }));
+  config.env_pass_through = OrFail(run::ParseExecutorEnvNames(f.executor_env));
+  // An idle script would keep its executor and Chromium alive after a `kill -9` of quarry until
+  // it next wrote to the dead pipe: the guard kills them as soon as this process is gone. Forked
+  // here, before the signal, progress and policy threads exist.
+  config.env.emplace_back(process::kGuardTokenEnv, OrFail(process::StartOrphanGuard()));
   const run::RunMeta meta = config.meta;
   const policy::PolicyConfig pc = config.policy;
   NotifyTarget notify;
@@ -331,6 +338,10 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
   cmd->add_option("--executor", f.executor, "Executor path (default: the bundled executor)");
   cmd->add_option("--browser-ws-endpoint", f.browser_ws_endpoint,
                   "Connect to this browser instead of launching one (env QUARRY_BROWSER_ENDPOINT)");
+  cmd->add_option("--executor-env", f.executor_env,
+                  "Pass this credential variable (AWS_*, TEMPORAL_*, QUARRY_SECRET_*) from the "
+                  "environment to the script anyway (repeatable; others are never removed)")
+      ->allow_extra_args(false);
   cmd->add_flag("--quiet", f.quiet, "Print nothing on stdout");
   cmd->add_flag("--no-browser-reuse", f.no_browser_reuse,
                 "Launch a browser for this run only (the only mode in this build)");

@@ -117,6 +117,33 @@ def test_executor_killed_with_sigkill(tmp_path, procs):
     assert ex.result.elapsed < 60
 
 
+def test_quarry_killed_with_sigkill_while_idle_leaves_no_process(tmp_path, procs):
+    """kill -9 of quarry itself while the script sleeps: the executor and its Chromium go at once
+    (the orphan guard), not when the script next touches the dead pipe a minute later."""
+    slow = SlowRun(tmp_path, "quarry-sigkill")
+    slow.wait_sleeping()
+    qh.find_executor_pid(slow.proc.pid, "slow-sleep")
+    assert procs.browsers_seen(), "the run should have started Chromium"
+    slow.proc.kill()
+    slow.proc.communicate()
+    killed = time.monotonic()
+    # Issue 9 item 4 asks for 2 s whatever the script does.
+    survivors = qh.wait_for_no_processes(qh.current_tag(), procs, grace=2.0)
+    listing = [f"{p.pid} {p.cmdline[:100]}" for p in survivors]
+    assert not survivors, f"alive {time.monotonic() - killed:.1f}s after kill -9: {listing}"
+    # What strict had accepted before the kill is on disk.
+    assert qh.stored_items_of(slow.store)
+
+
+def test_deeply_nested_emit_is_refused_and_the_run_goes_on(tmp_path):
+    ex = qh.run_example(tmp_path, "deep-value", qh.rel(qh.SCRIPTS / "deep-value.mjs"))
+    report, run = qh.check_run(ex, outcome="success", types=["item", "item", "run_complete"])
+    items = [r["payload"] for r in run.items()]
+    assert [i["item_type"] for i in items] == ["before", "after"], items
+    refused = items[1]["data"]["refused"]
+    assert refused.startswith("EncodeError: ") and "nested deeper than 128 levels" in refused, refused
+
+
 @pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
 def test_signal_cancels_run(tmp_path, procs, signame):
     slow = SlowRun(tmp_path, signame.lower())

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 
 #include "process/subprocess.h"
+#include "quarry/run/run_spec.h"
 
 namespace quarry::run {
 namespace {
@@ -75,6 +77,19 @@ std::vector<std::string> ExecutorEnvironment(const ExecutorEnvOptions& o, char* 
   if (!node_path.empty()) env.push_back("NODE_PATH=" + node_path);
   for (const auto& [k, v] : o.extra) env.push_back(k + "=" + v);
   return env;
+}
+
+StatusOr<std::vector<std::string>> ParseExecutorEnvNames(const std::vector<std::string>& names) {
+  for (const std::string& n : names) {
+    bool ok = !n.empty() && (std::isalpha(static_cast<unsigned char>(n[0])) || n[0] == '_');
+    for (char c : n) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+    if (!ok) {
+      return InvalidArgumentError("--executor-env: \"" + n +
+                                  "\" is not a variable name (give NAME; the value comes from "
+                                  "the environment)");
+    }
+  }
+  return names;
 }
 
 }  // namespace quarry::run

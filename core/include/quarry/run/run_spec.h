@@ -89,6 +89,10 @@ StatusOr<std::string> ResolveFromDirectory(const std::string& dir);
 StatusOr<std::string> LoadJobPayload(const std::optional<std::string>& job,
                                      const std::optional<std::string>& job_file);
 
+// --executor-env NAME (repeatable): names of credential variables that reach the script anyway
+// (run/executor_env.h). Each must be a variable name ("AWS_PROFILE", not "AWS_PROFILE=x").
+StatusOr<std::vector<std::string>> ParseExecutorEnvNames(const std::vector<std::string>& names);
+
 // Finds the executor (executor-contract.md §14.1): `explicit_path` (must exist when non-empty),
 // then the bundle installed next to the running binary, then the development build in the source
 // tree, then `quarry-executor` on PATH.
