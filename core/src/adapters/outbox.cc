@@ -1,5 +1,7 @@
 #include "quarry/adapters/outbox.h"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -9,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "quarry/json/canonical_json.h"
+#include "quarry/json/parse.h"
 #include "quarry/lode/run_writer.h"
 #include "quarry/redact.h"
 
@@ -59,6 +62,7 @@ std::string RecordLine(std::string_view state, const OutboxEntry& e,
   add("created_at", created_at);
   add("adapter_type", e.adapter_type);
   add("target", e.target);
+  if (!e.target_key.empty()) add("target_key", e.target_key);
   add("notification", e.notification);
   o += "}\n";
   return o;
@@ -72,6 +76,22 @@ std::string OutboxTarget(const AdapterConfig& c) {
     t += " channel " + (c.channel.empty() ? std::string(kDefaultChannel) : c.channel);
   }
   return t;
+}
+
+std::string OutboxTargetKey(const AdapterConfig& c) {
+  const std::string channel =
+      c.type == "redis" ? (c.channel.empty() ? std::string(kDefaultChannel) : c.channel) : "";
+  const std::string material = c.type + "\n" + c.url + "\n" + channel;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(material.data(), material.size(), digest, &len, EVP_sha256(), nullptr);
+  std::string out = "sha256:";
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (unsigned int i = 0; i < len; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 0xF];
+  }
+  return out;
 }
 
 Outbox::Outbox(std::shared_ptr<lode::Store> store, std::string dataset)
@@ -97,6 +117,7 @@ Status Outbox::Append(std::string_view state, const RunCompleted& n, const std::
   e.day = n.day;
   e.adapter_type = config.type;
   e.target = OutboxTarget(config);
+  e.target_key = OutboxTargetKey(config);
   e.notification = json;
   return Put(RunDir(dataset_, n.source, n.category, n.day, n.run_id), state,
              RecordLine(state, e, Rfc3339(NowUnixNs())));
@@ -122,8 +143,10 @@ StatusOr<std::vector<OutboxEntry>> Outbox::Pending() {
   for (const auto& [dir, key] : latest) {
     auto body = store_->Get(key);
     if (!body.ok()) return body.status();
-    auto j = nlohmann::json::parse(*body, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
+    StatusOr<nlohmann::json> parsed = json::ParseJson(*body, "outbox record " + key);
+    if (!parsed.ok()) return DataLossError(parsed.status().message());
+    const nlohmann::json& j = *parsed;
+    if (!j.is_object()) {
       return DataLossError("outbox record " + key + " is not a JSON object");
     }
     OutboxEntry e;
@@ -136,6 +159,7 @@ StatusOr<std::vector<OutboxEntry>> Outbox::Pending() {
     e.day = j.value("day", "");
     e.adapter_type = j.value("adapter_type", "");
     e.target = j.value("target", "");
+    e.target_key = j.value("target_key", "");
     e.created_at = j.value("created_at", "");
     e.notification = j.value("notification", "");
     std::string name = key.substr(dir.size());
@@ -177,9 +201,11 @@ StatusOr<RedriveResult> Redrive(Outbox* outbox, Adapter* adapter, const AdapterC
   QUARRY_ASSIGN_OR_RETURN(std::vector<OutboxEntry> pending, outbox->Pending());
   RedriveResult r;
   const std::string target = OutboxTarget(config);
+  const std::string target_key = OutboxTargetKey(config);
   const int64_t now = NowUnixNs();
   for (const OutboxEntry& e : pending) {
-    if (e.target != target || (max_age && now - e.created_unix_ns > max_age->count())) {
+    const bool same = e.target_key.empty() ? e.target == target : e.target_key == target_key;
+    if (!same || (max_age && now - e.created_unix_ns > max_age->count())) {
       ++r.skipped;
       ++r.left_pending;
       continue;

@@ -103,6 +103,57 @@ TEST(AdaptersOutboxTest, FailedDeliveryStaysPendingAndIsRedrivenForItsTargetOnly
   EXPECT_TRUE(outbox.Pending()->empty());
 }
 
+// Slack/Discord-style webhooks carry their secret in the path: records and warnings show a
+// redacted form, yet two such webhooks on one host stay two targets on re-delivery.
+TEST(AdaptersOutboxTest, PathTokensAreNotStoredYetTargetsStayApart) {
+  auto store = lode::NewMemStore();
+  Outbox outbox(store, "quarry");
+  const std::string token_a = "AAAAAAAAAAAAAAAAAAAAAAAA", token_b = "BBBBBBBBBBBBBBBBBBBBBBBB";
+  auto cfg_a = Webhook("https://hooks.slack.com/services/T000/B000/" + token_a);
+  auto cfg_b = Webhook("https://hooks.slack.com/services/T000/B000/" + token_b);
+  EXPECT_EQ(OutboxTarget(cfg_a), "webhook https://hooks.slack.com/services/***");
+  FakeAdapter down;
+  down.fail = true;
+  std::vector<std::string> warnings;
+  auto warn = [&](const std::string& w) { warnings.push_back(w); };
+  EXPECT_FALSE(DeliverWithOutbox(&outbox, &down, cfg_a, Notification("r1"), warn).ok());
+
+  auto keys = store->List("datasets/quarry/partitions/");
+  ASSERT_TRUE(keys.ok());
+  ASSERT_EQ(keys->size(), 1u);
+  const std::string record = *store->Get((*keys)[0]);
+  EXPECT_EQ(record.find(token_a), std::string::npos) << record;
+  EXPECT_EQ(record.find("T000"), std::string::npos) << record;
+
+  FakeAdapter up;
+  auto other = Redrive(&outbox, &up, cfg_b, std::nullopt, warn);
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->skipped, 1);
+  EXPECT_TRUE(up.sent.empty()) << "delivered to the other webhook";
+  auto same = Redrive(&outbox, &up, cfg_a, std::nullopt, warn);
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(same->delivered, 1);
+  for (const auto& w : warnings) EXPECT_EQ(w.find(token_a), std::string::npos) << w;
+}
+
+// Records written before target_key existed are still matched by their redacted target.
+TEST(AdaptersOutboxTest, RecordsWithoutTargetKeyMatchByTarget) {
+  auto store = lode::NewMemStore();
+  ASSERT_TRUE(store
+                  ->Put("datasets/quarry/partitions/source=s/category=c/day=2026-03-22/run_id=r0/"
+                        "event_type=adapter_outbox/00000000000000000001-notification_pending.json",
+                        R"({"record_kind":"adapter_outbox","state":"notification_pending",)"
+                        R"("run_id":"r0","source":"s","category":"c","day":"2026-03-22",)"
+                        R"("created_at":"2026-03-22T09:15:02Z","adapter_type":"webhook",)"
+                        R"("target":"webhook http://h/hook","notification":"{}"})")
+                  .ok());
+  Outbox outbox(store, "quarry");
+  FakeAdapter up;
+  auto r = Redrive(&outbox, &up, Webhook("http://h/hook"), std::nullopt, nullptr);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->delivered, 1);
+}
+
 TEST(AdaptersOutboxTest, EmptyDatasetHasNothingPending) {
   Outbox outbox(lode::NewMemStore(), "quarry");
   auto pending = outbox.Pending();

@@ -24,12 +24,18 @@ inline constexpr std::string_view kOutboxDelivered = "delivered";
 // What identifies "the same adapter configuration" without credentials: the type, the redacted
 // URL and, for redis, the channel.
 std::string OutboxTarget(const AdapterConfig& config);
+// The key that matches records to an adapter on re-delivery (OutboxEntry::target_key).
+std::string OutboxTargetKey(const AdapterConfig& config);
 
 struct OutboxEntry {
   std::string key;  // store-relative path of the latest record
   std::string state;
   std::string run_id, source, category, day;
   std::string adapter_type, target, created_at;
+  // "sha256:<hex>" of the adapter's type, full URL and channel: matches a record to its adapter
+  // on re-delivery although `target` (shown to people) has the URL's secrets redacted, so two
+  // webhooks differing only in a path token stay apart. Empty in records of earlier releases.
+  std::string target_key;
   int64_t created_unix_ns = 0;
   std::string notification;  // the run_completed JSON text, byte for byte
 };
