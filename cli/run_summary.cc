@@ -1,6 +1,7 @@
 #include "run_summary.h"
 
 #include "quarry/duration.h"
+#include "quarry/redact.h"
 #include "quarry/run/report.h"
 
 namespace quarry::cli {
@@ -9,7 +10,8 @@ namespace {
 void Row(std::string* out, const std::string& key, const std::string& value) {
   std::string k = key + ":";
   k.resize(std::max<size_t>(k.size(), 18), ' ');
-  *out += "  " + k + value + "\n";
+  // Values come from users and scripts: a newline in a run id must not break the row.
+  *out += "  " + k + PrintableValue(value, 400) + "\n";
 }
 
 std::string Ms(int64_t ms) { return FormatDuration(std::chrono::milliseconds(ms)); }
@@ -20,7 +22,8 @@ std::string FormatRunSummary(const run::RunResult& r, const policy::PolicyConfig
                              std::chrono::steady_clock::duration wall_time) {
   auto wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(wall_time).count();
   std::string out = "\n";
-  out += "run_id=" + r.meta.run_id + ", attempt=" + std::to_string(r.meta.attempt) +
+  out += "run_id=" + PrintableValue(r.meta.run_id, 256) +
+         ", attempt=" + std::to_string(r.meta.attempt) +
          ", outcome=" + std::string(run::OutcomeName(r.outcome)) + ", duration=" + Ms(wall_ms) +
          "\n";
   if (pc.name == "buffered") {

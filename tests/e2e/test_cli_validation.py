@@ -254,3 +254,88 @@ def test_version_rejects_tui():
     result = qh.run_quarry(["version", "--tui"], timeout=10)
     assert result.returncode == 1, result.describe()
     assert "--tui is not supported for version command" in result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Hostile values (issue 9 items 1 and 11): no input crashes quarry, and every value that ends up
+# in a storage path is checked before anything starts.
+
+def nested(levels: int) -> str:
+    return '{"a":' + "[" * levels + "]" * levels + "}"
+
+
+def test_deeply_nested_job_is_refused_not_a_crash(store, procs):
+    line = expect_pre_execution_failure(base_args(store) + ["--job", nested(30_000)], store,
+                                        "--job is nested deeper than 128 levels", procs=procs)
+    assert len(line) < 200, line
+
+
+def test_deeply_nested_job_file_is_refused_not_a_crash(store, tmp_path, procs):
+    job_file = tmp_path / "deep.json"
+    job_file.write_text(nested(30_000))
+    expect_pre_execution_failure(base_args(store) + ["--job-json", str(job_file)], store,
+                                 "nested deeper than 128 levels", procs=procs)
+
+
+def test_job_at_the_depth_limit_is_accepted(store, procs):
+    # {"a": 127 arrays} is 128 levels: accepted, and the run stores it.
+    result = qh.run_quarry(base_args(store) + ["--job", nested(127)], timeout=120)
+    assert result.returncode == 0, result.describe()
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("source: x\nextra: " + "[" * 30_000 + "]" * 30_000 + "\n", "nested too deeply at line 2"),
+    ("source: x\nstorage:\n" + "".join(" " * (i + 1) + "k:\n" for i in range(3000)),
+     "nested too deeply"),
+])
+def test_deeply_nested_config_is_refused_not_a_crash(store, tmp_path, procs, text, needle):
+    config = tmp_path / "deep.yaml"
+    config.write_text(text)
+    expect_pre_execution_failure(base_args(store) + ["--config", str(config)], store,
+                                 "failed to load config", needle, procs=procs)
+
+
+def test_empty_category_is_refused_before_the_run(store, procs):
+    expect_pre_execution_failure(base_args(store) + ["--category", ""], store,
+                                 "--category must not be empty", procs=procs)
+
+
+@pytest.mark.parametrize("flag,drop", [("--run-id", "run_id"), ("--source", "source"),
+                                       ("--category", None)])
+def test_over_long_path_values_are_refused_before_the_run(store, procs, flag, drop):
+    args = base_args(store, **({drop: True} if drop else {})) + [flag, "r" * 300]
+    line = expect_pre_execution_failure(args, store, f"{flag} is too long", "at most 255",
+                                        procs=procs)
+    assert "r" * 60 not in line, f"the value should be shortened in the message: {line}"
+
+
+def test_value_that_only_escaping_makes_too_long_is_refused(store, procs):
+    # 100 spaces are 100 bytes but 300 once escaped (%20) in the partition directory name.
+    args = base_args(store, source=True) + ["--source", " " * 100]
+    expect_pre_execution_failure(args, store, "--source is too long", procs=procs)
+
+
+def test_read_only_storage_directory_is_refused_before_the_run(tmp_path, procs):
+    import shutil
+    import subprocess
+    store = tmp_path / "ro"
+    store.mkdir()
+    if shutil.which("chattr") is None:
+        pytest.skip("chattr not available")
+    # Root passes permission checks; an immutable directory refuses even root.
+    if subprocess.run(["chattr", "+i", str(store)], capture_output=True).returncode != 0:
+        pytest.skip("cannot make a directory immutable here")
+    try:
+        expect_pre_execution_failure(base_args(store), store, "is not writable", procs=procs)
+    finally:
+        subprocess.run(["chattr", "-i", str(store)], check=True)
+
+
+def test_newline_in_run_id_is_escaped_in_the_summary(tmp_path):
+    store = tmp_path / "nl"
+    store.mkdir()
+    args = base_args(store, run_id=True) + ["--run-id", "line1\nline2"]
+    result = qh.run_quarry(args, timeout=120)
+    assert result.returncode == 0, result.describe()
+    assert "run_id=line1\\nline2," in result.stdout, result.stdout
+    assert "\nline2" not in result.stdout

@@ -1,14 +1,67 @@
 #include "quarry/run/run_spec.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <random>
 
 #include "quarry/duration.h"
 #include "quarry/lode/store.h"
 #include "quarry/policy/policy.h"
+#include "quarry/redact.h"
 #include "quarry/sinks/event_sinks.h"
 
 namespace quarry::run {
 namespace fs = std::filesystem;
+
+namespace {
+
+// Longest file name Linux file systems (and S3 key segments by convention) take.
+constexpr size_t kMaxPathComponent = 255;
+
+// A value that becomes the partition directory "<key>=<escaped value>" (storage §4.4) must be
+// non-empty and fit one file name once escaped: found here, before anything runs, instead of by
+// the first write after the script has run.
+Status CheckPathValue(const char* flag, const char* key, const std::string& value) {
+  if (value.empty()) return InvalidArgumentError(std::string(flag) + " must not be empty");
+  const size_t length = std::strlen(key) + 1 + lode::EscapePartitionValue(value).size();
+  if (length > kMaxPathComponent) {
+    return InvalidArgumentError(std::string(flag) + " is too long: \"" + PrintableValue(value, 40) +
+                                "\" makes a " + std::to_string(length) +
+                                "-byte path component (at most " +
+                                std::to_string(kMaxPathComponent) + ")");
+  }
+  return Status::Ok();
+}
+
+// Creates and removes a file where the run's first write goes (the deepest existing directory
+// of <root>/datasets/<dataset>), so a read-only or foreign-owned location is found before the
+// executor starts. Root passes permission checks, not read-only mounts or immutable directories.
+Status ProbeWritable(const std::string& root, const std::string& dataset) {
+  fs::path dir = root;
+  for (const char* sub : {"datasets", dataset.c_str()}) {
+    std::error_code ec;
+    if (!fs::is_directory(dir / sub, ec)) break;
+    dir /= sub;
+  }
+  std::random_device rd;
+  const fs::path probe =
+      dir / (".quarry-write-probe-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+  int fd = ::open(probe.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    const std::string why = std::strerror(errno);
+    return InvalidArgumentError("storage path " + root + " is not writable (" + why +
+                                (dir == fs::path(root) ? "" : " in " + dir.string()) + ")");
+  }
+  ::close(fd);
+  ::unlink(probe.c_str());
+  return Status::Ok();
+}
+
+}  // namespace
 
 StatusOr<std::string> ResolveFromDirectory(const std::string& dir) {
   if (dir.empty()) return std::string();
@@ -33,6 +86,9 @@ StatusOr<RunConfig> BuildRunConfig(const RunSpec& spec,
   if (spec.source.empty()) {
     return InvalidArgumentError("--source is required (provide via CLI flag or config file)");
   }
+  QUARRY_RETURN_IF_ERROR(CheckPathValue("--source", "source", spec.source));
+  QUARRY_RETURN_IF_ERROR(CheckPathValue("--category", "category", spec.category));
+  QUARRY_RETURN_IF_ERROR(CheckPathValue("--run-id", "run_id", spec.run_id));
   QUARRY_ASSIGN_OR_RETURN(Duration timeout, ParseDuration(spec.timeout));
   if (timeout.count() < 0) return InvalidArgumentError("--timeout must not be negative");
   QUARRY_ASSIGN_OR_RETURN(std::string resolve_from, ResolveFromDirectory(spec.resolve_from));
@@ -80,6 +136,11 @@ StatusOr<RunConfig> BuildRunConfig(const RunSpec& spec,
       return InvalidArgumentError("storage path " + spec.storage_path + " is not a directory");
     }
   }
+  if (ds.size() > kMaxPathComponent) {
+    return InvalidArgumentError("--storage-dataset is too long: \"" + PrintableValue(ds, 40) +
+                                "\" (at most " + std::to_string(kMaxPathComponent) + " bytes)");
+  }
+  QUARRY_RETURN_IF_ERROR(ProbeWritable(spec.storage_path, ds));
 
   QUARRY_ASSIGN_OR_RETURN(auto adapter, BuildAdapterConfig(spec.adapter, warn));
   QUARRY_ASSIGN_OR_RETURN(auto event_sinks,
