@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
     return 0;
   } catch (const CLI::ParseError& e) {
     // Usage errors: one line. `run` exits 2 for every pre-execution failure (D11.21).
-    std::fprintf(stderr, "Error: %s\n", e.what());
+    quarry::log::Error(e.what());
     bool in_run = false;
     for (int i = 1; i < argc; ++i) in_run |= std::string_view(argv[i]) == "run";
     return in_run ? 2 : 1;

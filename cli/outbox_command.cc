@@ -149,7 +149,7 @@ void AddOutboxCommand(CLI::App* app, int* exit_code) {
     try {
       *exit_code = List(*list_flags);
     } catch (const CommandError& e) {
-      std::fprintf(stderr, "Error: %s\n", e.message.c_str());
+      log::Error(e.message);
       *exit_code = 2;
     }
   });
@@ -172,7 +172,7 @@ void AddOutboxCommand(CLI::App* app, int* exit_code) {
     try {
       *exit_code = Flush(*flush_flags);
     } catch (const CommandError& e) {
-      std::fprintf(stderr, "Error: %s\n", e.message.c_str());
+      log::Error(e.message);
       *exit_code = 2;
     }
   });

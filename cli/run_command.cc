@@ -392,7 +392,7 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
     try {
       *exit_code = Execute(*flags);
     } catch (const PreRunError& e) {
-      std::fprintf(stderr, "Error: %s\n", e.message.c_str());
+      log::Error(e.message);
       *exit_code = 2;
     }
   });

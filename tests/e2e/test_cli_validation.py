@@ -339,3 +339,10 @@ def test_newline_in_run_id_is_escaped_in_the_summary(tmp_path):
     assert result.returncode == 0, result.describe()
     assert "run_id=line1\\nline2," in result.stdout, result.stdout
     assert "\nline2" not in result.stdout
+
+
+def test_control_characters_in_values_stay_on_one_error_line(store, procs):
+    args = base_args(store, storage_backend=True) + ["--storage-backend", "f\ns\x1b[2J"]
+    line = expect_pre_execution_failure(args, store, 'unknown storage backend "f\\ns\\x1b[2J"',
+                                        procs=procs)
+    assert "\x1b" not in line

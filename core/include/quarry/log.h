@@ -37,5 +37,7 @@ void Locked(const std::function<void()>& fn);
 
 // Plain "Warning: <text>" line on stderr (CLI warnings), with the same hooks.
 void Warning(std::string_view text);
+// Plain "Error: <text>" line on stderr: every command's one-line error.
+void Error(std::string_view text);
 
 }  // namespace quarry::log

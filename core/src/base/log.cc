@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "quarry/json/canonical_json.h"
+#include "quarry/redact.h"
 
 namespace quarry::log {
 namespace {
@@ -110,6 +111,9 @@ void Locked(const std::function<void()>& fn) {
   fn();
 }
 
-void Warning(std::string_view text) { Emit("Warning: " + std::string(text) + "\n"); }
+// Messages carry user values (run ids, paths, names): escaped so one message stays one line.
+void Warning(std::string_view text) { Emit("Warning: " + PrintableValue(text, 4000) + "\n"); }
+
+void Error(std::string_view text) { Emit("Error: " + PrintableValue(text, 4000) + "\n"); }
 
 }  // namespace quarry::log
