@@ -299,7 +299,7 @@ def kill_tagged_processes(procs: list[Proc] | None = None) -> None:
 
 def find_executor_pid(quarry_pid: int, script_fragment: str, timeout: float = 10.0) -> int:
     """The pid of the executor that quarry started for `script_fragment`: the descendant of quarry
-    closest to it whose command line names the script (Chromium excluded)."""
+    closest to it whose command line names the script (Chromium and quarry's own forks excluded)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         table = process_table(_current_tag)
@@ -313,7 +313,9 @@ def find_executor_pid(quarry_pid: int, script_fragment: str, timeout: float = 10
                     changed = True
         matches = sorted((depth[p.pid], p.pid) for p in table.values()
                          if p.pid in depth and p.pid != quarry_pid and p.state != "Z"
-                         and script_fragment in p.cmdline and "chrom" not in p.cmdline)
+                         and script_fragment in p.cmdline and "chrom" not in p.cmdline
+                         # quarry's orphan guard is a fork of quarry: same command line
+                         and not p.cmdline.startswith(str(QUARRY_BIN)))
         if matches:
             return matches[0][1]
         time.sleep(0.1)
@@ -740,7 +742,8 @@ class RunView:
                 assert keys == CHUNK_KEYS, f"chunk keys: {sorted(keys)}"
                 continue
             else:
-                optional = {"dropped_by_type", "job_id", "flush_triggers"}
+                optional = {"dropped_by_type", "job_id", "flush_triggers",
+                            "events_persisted_by_sink", "event_sink_dropped_total"}
                 assert METRICS_RECORD_KEYS <= keys, f"metrics lacks {METRICS_RECORD_KEYS - keys}"
                 assert keys - METRICS_RECORD_KEYS <= optional, f"metrics extra {keys - METRICS_RECORD_KEYS}"
                 assert METRICS_TS_RE.match(r["ts"]), f"metrics ts {r['ts']}"
@@ -769,6 +772,7 @@ class RunView:
 REPORT_METRICS_ORDER = ["runs_started_total", "runs_completed_total", "runs_failed_total",
                         "runs_crashed_total", "events_received_total", "events_persisted_total",
                         "events_dropped_total", "dropped_by_type", "flush_triggers",
+                        "events_persisted_by_sink", "event_sink_dropped_total",
                         "executor_launch_success_total", "executor_launch_failure_total",
                         "executor_crash_total", "ipc_decode_errors_total",
                         "lode_write_success_total", "lode_write_failure_total",
@@ -816,7 +820,9 @@ def check_report(result: QuarryResult, *, run_id: str, outcome: str, policy: str
     assert set(report["artifacts"]) == {"total", "committed", "orphaned", "chunks", "bytes"}
     m = report["metrics"]
     assert list(m) == [k for k in REPORT_METRICS_ORDER if k in m], f"metrics key order: {list(m)}"
-    assert set(REPORT_METRICS_ORDER) - set(m) <= {"dropped_by_type", "flush_triggers", "job_id"}
+    assert set(REPORT_METRICS_ORDER) - set(m) <= {"dropped_by_type", "flush_triggers", "job_id",
+                                                  "events_persisted_by_sink",
+                                                  "event_sink_dropped_total"}
     for k, v in outcome_counters(outcome).items():
         assert m[k] == v, f"metrics {k}={m[k]}, expected {v} for {outcome}"
     assert m["policy"] == policy and m["storage_backend"] == "fs" and m["run_id"] == run_id

@@ -46,6 +46,10 @@ ordered_json MetricsJson(const RunMetrics& m) {
   for (const Counter& c : kRunCounters) j[c.name] = m.*c.field;
   if (!m.dropped_by_type.empty()) j["dropped_by_type"] = m.dropped_by_type;
   if (m.flush_triggers) j["flush_triggers"] = TriggersJson(*m.flush_triggers);
+  if (m.events_persisted_by_sink) {
+    j["events_persisted_by_sink"] = *m.events_persisted_by_sink;
+    j["event_sink_dropped_total"] = m.event_sink_dropped_total;
+  }
   for (const Counter& c : kIoCounters) j[c.name] = m.*c.field;
   j["policy"] = m.policy;
   j["executor"] = m.executor;
@@ -68,6 +72,12 @@ std::string MetricsRecordJson(const RunResult& r, const lode::RunDescriptor& run
     json::ObjectBuilder dropped;
     for (const auto& [type, n] : m.dropped_by_type) dropped.AddUint(type, n);
     b.AddRaw("dropped_by_type", dropped.Build());
+  }
+  if (m.events_persisted_by_sink) {
+    json::ObjectBuilder by_sink;
+    for (const auto& [label, n] : *m.events_persisted_by_sink) by_sink.AddUint(label, n);
+    b.AddRaw("events_persisted_by_sink", by_sink.Build());
+    b.AddUint("event_sink_dropped_total", m.event_sink_dropped_total);
   }
   if (m.flush_triggers) {
     json::ObjectBuilder t;
@@ -146,6 +156,12 @@ std::string MetricsSummaryText(const RunMetrics& m) {
                       std::to_string(m.flush_triggers->termination));
     rows.emplace_back("flush_triggers{trigger=capacity}",
                       std::to_string(m.flush_triggers->capacity));
+  }
+  if (m.events_persisted_by_sink) {
+    for (const auto& [label, n] : *m.events_persisted_by_sink) {
+      rows.emplace_back("events_persisted{sink=" + label + "}", std::to_string(n));
+    }
+    rows.emplace_back("event_sink_dropped_total", std::to_string(m.event_sink_dropped_total));
   }
   for (const Counter& c : kIoCounters) rows.emplace_back(c.name, std::to_string(m.*c.field));
   size_t width = 0;

@@ -10,12 +10,13 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <map>
 #include <mutex>
-#include <nlohmann/json.hpp>
 
 #include "process/subprocess.h"
 #include "quarry/http_client.h"
 #include "quarry/ipc/codec.h"
+#include "quarry/json/canonical_json.h"
 #include "quarry/log.h"
 #include "quarry/redact.h"
 #include "quarry/run/report.h"
@@ -84,6 +85,22 @@ void ClosePipeline(RunPipeline& p) {
   if (Status closed = p.event_sinks->Close(); !closed.ok()) {
     log::Write(log::Level::kWarn, "event sink close: " + closed.message(), &p.log_ctx);
   }
+}
+
+// events_persisted is what at least one event sink stored; per sink stored and dropped counts are
+// reported when sinks were configured (docs/decisions.md, docs/integrations.md).
+void SinkCounters(const sinks::FanOutSink& sinks, bool configured, RunResult* r) {
+  r->policy_stats.events_persisted = sinks.events_stored();
+  r->metrics.events_persisted_total = r->policy_stats.events_persisted;
+  if (!configured) return;
+  std::map<std::string, uint64_t> by_sink;
+  uint64_t dropped = 0;
+  for (const auto& c : sinks.counts()) {
+    by_sink[c.label] = c.stored;
+    dropped += c.dropped;
+  }
+  r->metrics.events_persisted_by_sink = std::move(by_sink);
+  r->metrics.event_sink_dropped_total = dropped;
 }
 
 std::string FormatUtc(std::chrono::system_clock::time_point t, const char* fmt, bool millis) {
@@ -414,8 +431,10 @@ RunResult RunOrchestrator::Impl::Execute(CancelToken* cancel) {
     } else {
       m.executor_launch_success_total = 1;
       proc.emplace(std::move(spawned).value());
-      log::Write(log::Level::kDebug, "executor started", &pipe.log_ctx,
-                 nlohmann::json{{"pid", proc->pid()}, {"executor", c_.executor_path}}.dump());
+      // Not nlohmann's dump(): it throws on a path that is not UTF-8.
+      json::ObjectBuilder fields;
+      fields.AddInt("pid", proc->pid()).AddString("executor", c_.executor_path);
+      log::Write(log::Level::kDebug, "executor started", &pipe.log_ctx, fields.Build());
       Supervise(&*proc, *request, &ingestor, cancel, start, &in, &error_kind);
     }
   }
@@ -506,6 +525,10 @@ RunResult RunOrchestrator::Impl::Execute(CancelToken* cancel) {
 
   // After an abandoned flush the helper thread closes the pipeline once the flush returns.
   if (!flush_abandoned) ClosePipeline(pipe);
+  // With several sinks a batch can be stored by some and fail on others, which the policy only
+  // sees as one failed write: what was stored is counted by the fan-out, after the close's retry
+  // (so the counters equal what the sinks hold).
+  SinkCounters(*pipe.event_sinks, !c_.event_sinks.empty(), &r);
   metrics_ts_ = FormatUtc(std::chrono::system_clock::now(), "%Y-%m-%dT%H:%M:%SZ", false);
   return r;
 }

@@ -35,7 +35,7 @@ class RedisStreamSink final : public EventSink {
     Status last;
     const int attempts = static_cast<int>(std::max<int64_t>(c_.retries, 0)) + 1;
     for (int attempt = 0; attempt < attempts; ++attempt) {
-      if (attempt > 0) std::this_thread::sleep_for(RetryDelay(attempt));
+      if (attempt > 0 && c_.backoff) std::this_thread::sleep_for(RetryDelay(attempt));
       last = Attempt(commands);
       if (last.ok()) break;
       conn_.reset();  // reconnect on the next attempt
@@ -55,6 +55,15 @@ class RedisStreamSink final : public EventSink {
       }
     }
     return Status::Ok();
+  }
+
+  // The payload must be encodable (no NaN, no map key that is not UTF-8): a buffering policy
+  // then refuses such an event when it arrives, not with its whole batch at the flush.
+  Status CheckEvent(const Event& event) const override {
+    if (event.payload.size == 0 || json::MsgpackAsJsonSizeBound(event.Get(event.payload))) {
+      return Status::Ok();
+    }
+    return StreamEntryFields(event, labels_).status();
   }
 
   Status Close() override {

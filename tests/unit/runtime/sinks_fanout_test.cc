@@ -3,6 +3,8 @@
 // sink settings (§4.3 step 10, D11.23, D11.24).
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cmath>
 #include <future>
 #include <vector>
 
@@ -104,7 +106,147 @@ TEST(SinksFanOutTest, BestEffortFailuresAreSwallowed) {
   EXPECT_TRUE(f->WriteEvents({&ev, 1}).ok());
   redis.FailNext(Kind::kEvents, 1, UnavailableError("down"));
   lode.FailNext(Kind::kEvents, 1);
-  EXPECT_EQ(f->WriteEvents({&ev, 1}).message(), "event sink write failed: redis: down");
+  Event next = MakeEvent("item", 2);
+  EXPECT_EQ(f->WriteEvents({&next, 1}).message(), "event sink write failed: redis: down");
+}
+
+std::vector<Event> Events(int64_t first, int64_t last) {
+  std::vector<Event> out;
+  for (int64_t s = first; s <= last; ++s) out.push_back(MakeEvent("item", s));
+  return out;
+}
+
+// A batch stored by Lode but refused by a mandatory Redis is one failed write for the policy, yet
+// Lode holds it: it counts as persisted, and the policy's retry of the batch reaches only the sink
+// that lacks it (Lode would otherwise store every event twice).
+TEST(SinksFanOutTest, APartlyStoredBatchIsCountedOnceAndRewrittenOnlyWhereItFailed) {
+  FakeSink lode, redis;
+  auto f = Two(&lode, Delivery::kMandatory, &redis, Delivery::kMandatory);
+  redis.FailNext(Kind::kEvents, 1, UnavailableError("down"));
+  auto batch = Events(1, 3);
+  EXPECT_EQ(f->WriteEvents(batch).message(), "event sink write failed: redis: down");
+  EXPECT_EQ(f->events_stored(), 3u);
+  auto retry = Events(1, 4);  // the policy puts the failed batch back in front of newer events
+  ASSERT_TRUE(f->WriteEvents(retry).ok());
+  EXPECT_EQ(lode.Persisted(Kind::kEvents), (std::vector<int64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(redis.Persisted(Kind::kEvents), (std::vector<int64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(f->events_stored(), 4u);
+  auto counts = f->counts();
+  ASSERT_EQ(counts.size(), 2u);
+  EXPECT_EQ(counts[0].label, "lode");
+  EXPECT_EQ(counts[0].stored, 4u);
+  EXPECT_EQ(counts[1].stored, 4u);
+  EXPECT_EQ(counts[1].dropped, 0u);
+}
+
+TEST(SinksFanOutTest, NothingStoredAnywhereCountsNothing) {
+  FakeSink lode, redis;
+  auto f = Two(&lode, Delivery::kMandatory, &redis, Delivery::kMandatory);
+  lode.FailNext(Kind::kEvents, 1);
+  redis.FailNext(Kind::kEvents, 1);
+  auto batch = Events(1, 2);
+  EXPECT_FALSE(f->WriteEvents(batch).ok());
+  EXPECT_EQ(f->events_stored(), 0u);
+  ASSERT_TRUE(f->WriteEvents(batch).ok());
+  EXPECT_EQ(f->events_stored(), 2u);
+  EXPECT_EQ(lode.Persisted(Kind::kEvents), (std::vector<int64_t>{1, 2}));
+}
+
+// A best_effort sink is offered each event once: what it failed is dropped for it (and counted),
+// never delivered again when a mandatory failure makes the policy resend the batch.
+TEST(SinksFanOutTest, BestEffortSinksAreOfferedEachEventOnce) {
+  FakeSink lode, redis;
+  auto f = Two(&lode, Delivery::kMandatory, &redis, Delivery::kBestEffort);
+  lode.FailNext(Kind::kEvents, 1);
+  redis.FailNext(Kind::kEvents, 1);
+  auto batch = Events(1, 2);
+  EXPECT_FALSE(f->WriteEvents(batch).ok());
+  EXPECT_EQ(f->events_stored(), 0u);
+  ASSERT_TRUE(f->WriteEvents(batch).ok());
+  EXPECT_EQ(f->events_stored(), 2u);
+  EXPECT_TRUE(redis.Persisted(Kind::kEvents).empty());
+  EXPECT_EQ(f->counts()[1].dropped, 2u);
+}
+
+// The circuit breaker (docs/integrations.md): one failed delivery opens it; deliveries are then
+// skipped (no call, counted as dropped) until the probe time; a failed probe doubles the wait, a
+// successful one closes the breaker and the sink is used again.
+TEST(SinksFanOutTest, ABestEffortSinkThatIsDownIsSkippedAndProbedUntilItIsBack) {
+  FakeSink lode, redis;
+  auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  BreakerOptions breaker;
+  breaker.first_probe = std::chrono::milliseconds(1000);
+  breaker.max_probe = std::chrono::milliseconds(3000);
+  breaker.now = [&now] { return now; };
+  std::vector<FanOutSink::Entry> e;
+  e.push_back({"lode", Delivery::kMandatory, &lode, nullptr});
+  e.push_back({"redis", Delivery::kBestEffort, &redis, nullptr});
+  FanOutSink f(&lode, std::move(e), nullptr, breaker);
+  auto write = [&](int64_t seq) {
+    Event ev = MakeEvent("item", seq);
+    return f.WriteEvents({&ev, 1});
+  };
+  auto redis_calls = [&] { return redis.calls().size(); };
+
+  redis.FailAll(true);
+  ASSERT_TRUE(write(1).ok());  // the failure burst: one call, the breaker opens
+  EXPECT_EQ(redis_calls(), 1u);
+  for (int64_t s = 2; s <= 20; ++s) ASSERT_TRUE(write(s).ok());
+  EXPECT_EQ(redis_calls(), 1u);  // skipped, not called
+  now += std::chrono::milliseconds(999);
+  ASSERT_TRUE(write(21).ok());
+  EXPECT_EQ(redis_calls(), 1u);
+  now += std::chrono::milliseconds(1);
+  ASSERT_TRUE(write(22).ok());  // the probe fails: next one 2 s later
+  EXPECT_EQ(redis_calls(), 2u);
+  now += std::chrono::milliseconds(1999);
+  ASSERT_TRUE(write(23).ok());
+  EXPECT_EQ(redis_calls(), 2u);
+  now += std::chrono::milliseconds(1);
+  ASSERT_TRUE(write(24).ok());  // fails again: the wait doubles, but only up to 3 s
+  EXPECT_EQ(redis_calls(), 3u);
+  redis.FailAll(false);
+  now += std::chrono::milliseconds(2999);
+  ASSERT_TRUE(write(25).ok());
+  EXPECT_EQ(redis_calls(), 3u);
+  now += std::chrono::milliseconds(1);
+  ASSERT_TRUE(write(26).ok());  // the probe succeeds: closed again
+  for (int64_t s = 27; s <= 30; ++s) ASSERT_TRUE(write(s).ok());
+  EXPECT_EQ(redis.Persisted(Kind::kEvents), (std::vector<int64_t>{26, 27, 28, 29, 30}));
+  EXPECT_EQ(lode.Persisted(Kind::kEvents).size(), 30u);
+  EXPECT_EQ(f.events_stored(), 30u);
+  EXPECT_EQ(f.counts()[1].stored, 5u);
+  EXPECT_EQ(f.counts()[1].dropped, 25u);
+  // Closed means closed: the next failure opens it again with the first interval.
+  redis.FailAll(true);
+  ASSERT_TRUE(write(31).ok());
+  ASSERT_TRUE(write(32).ok());
+  now += std::chrono::milliseconds(1000);
+  ASSERT_TRUE(write(33).ok());
+  EXPECT_EQ(redis.calls().size(), 10u);  // 8 before, then 31 and the probe at 33; 32 skipped
+}
+
+// A mandatory sink refuses an event it could never store when it arrives (NaN, a map key that is
+// not UTF-8), so a buffering policy fails then, not with its whole batch at the flush.
+TEST(SinksFanOutTest, MandatoryRedisRefusesUnencodableEventsAtAdmission) {
+  FakeSink lode;
+  SinkConfig r{"redis", Delivery::kMandatory, {}};
+  r.redis.url = "redis://127.0.0.1:1";
+  auto mandatory = NewFanOutSink(&lode, {r}, {"r", "s", "c"}, nullptr);
+  ASSERT_TRUE(mandatory.ok());
+  Event ok = MakeEvent("item", 1);
+  EXPECT_TRUE((*mandatory)->CheckEvent(ok).ok());
+  Event bad = policy_testing::EventFrom(policy_testing::EnvelopePayload("item", 2, [](auto& p) {
+    p.pack_map(1);
+    policy_testing::detail::Str(p, "price");
+    p.pack_double(std::nan(""));
+  }));
+  Status refused = (*mandatory)->CheckEvent(bad);
+  EXPECT_EQ(refused.message(), "event seq 2 (item): non-finite number at payload.price");
+  r.delivery = Delivery::kBestEffort;
+  auto best_effort = NewFanOutSink(&lode, {r}, {"r", "s", "c"}, nullptr);
+  ASSERT_TRUE(best_effort.ok());
+  EXPECT_TRUE((*best_effort)->CheckEvent(bad).ok());
 }
 
 TEST(SinksFanOutTest, DuplicateAndUnknownSinksAreRefused) {

@@ -39,6 +39,10 @@ struct RunMetrics {
   uint64_t events_dropped_total = 0;
   std::map<std::string, uint64_t> dropped_by_type;
   std::optional<policy::FlushTriggers> flush_triggers;
+  // Additions for runs with `--event-sink`/`events.sinks` (absent otherwise): the events each sink
+  // stored, and the events best_effort sinks failed or skipped (docs/integrations.md).
+  std::optional<std::map<std::string, uint64_t>> events_persisted_by_sink;
+  uint64_t event_sink_dropped_total = 0;
   uint64_t executor_launch_success_total = 0;
   uint64_t executor_launch_failure_total = 0;
   uint64_t executor_crash_total = 0;

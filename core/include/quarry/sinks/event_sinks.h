@@ -2,8 +2,10 @@
 // go besides (or instead of) Lode. Artifact chunks, sidecar files and metrics always go to Lode.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -38,6 +40,10 @@ struct RedisSinkConfig {
   Duration ttl = kDefaultTtl;        // < 0: no EXPIRE
   Duration timeout = kDefaultRedisTimeout;
   int64_t retries = kDefaultRedisRetries;
+  // false: retries follow each other at once instead of after 500 ms x 2^(i-1). Set for a
+  // best_effort sink, whose circuit breaker probes take the place of waiting
+  // (docs/integrations.md).
+  bool backoff = true;
 };
 
 // One configured sink: type "lode" or "redis".
@@ -64,6 +70,16 @@ struct RunLabels {
 StatusOr<std::vector<std::pair<std::string, std::string>>> StreamEntryFields(
     const Event& event, const RunLabels& labels);
 
+// The circuit breaker of best_effort sinks (docs/integrations.md "Best-effort sinks that are
+// down"): after a failed delivery the sink is skipped until a probe, first after `first_probe`,
+// then at doubling intervals up to `max_probe`.
+struct BreakerOptions {
+  std::chrono::milliseconds first_probe{1000};
+  std::chrono::milliseconds max_probe{30000};
+  // Empty = std::chrono::steady_clock::now (tests pass a clock they move).
+  std::function<std::chrono::steady_clock::time_point()> now;
+};
+
 // A sink whose construction can fail (invalid URL) and that can be closed.
 class EventSink : public BatchSink {
  public:
@@ -81,6 +97,12 @@ StatusOr<std::unique_ptr<EventSink>> NewRedisStreamSink(const RedisSinkConfig& c
 // Routes the policy's writes: chunks to `lode`; events to every configured sink, concurrently when
 // there are several, with per-sink delivery modes. `lode` must outlive the fan-out. An empty
 // `configs` list means the implicit mandatory Lode sink.
+//
+// With several sinks a batch can succeed on some and fail on others. Each sink remembers the
+// highest event seq it has been given (a run's seqs only grow, and policies resend a failed batch
+// in order), so a batch written again after a failure reaches only the sinks that still lack it:
+// no sink stores an event twice. A best_effort sink is offered each event once; what it did not
+// store is counted as dropped for it. Best-effort sinks sit behind a circuit breaker.
 class FanOutSink final : public BatchSink {
  public:
   struct Entry {
@@ -89,21 +111,40 @@ class FanOutSink final : public BatchSink {
     BatchSink* sink = nullptr;         // not owned (the Lode sink)
     std::unique_ptr<EventSink> owned;  // or owned (redis)
   };
-  FanOutSink(BatchSink* lode, std::vector<Entry> entries, const log::RunContext* log_ctx);
+  // What one sink did with the events it was offered.
+  struct SinkCounts {
+    std::string label;
+    uint64_t stored = 0;   // events it stored
+    uint64_t dropped = 0;  // best_effort only: events it failed or skipped (breaker open)
+  };
+
+  FanOutSink(BatchSink* lode, std::vector<Entry> entries, const log::RunContext* log_ctx,
+             BreakerOptions breaker = {});
   ~FanOutSink() override;
 
   Status WriteEvents(std::span<const Event> events) override;
   Status WriteChunks(std::span<const Chunk> chunks) override;
+  // Every mandatory sink must be able to store the event.
   Status CheckEvent(const Event& event) const override;
   // Closes every owned sink; returns the first error.
   Status Close();
 
+  // Events stored by at least one sink: the run's events_persisted (docs/decisions.md).
+  uint64_t events_stored() const;
+  // Per sink, in the configured order.
+  std::vector<SinkCounts> counts() const;
+
  private:
-  Status Call(Entry& e, std::span<const Event> events);
+  struct State;
+  // Delivers `events` to entry `i`; `*stored` tells whether that sink now holds them.
+  Status Deliver(size_t i, std::span<const Event> events, bool* stored);
+  Status DeliverBestEffort(size_t i, std::span<const Event> events, bool* stored);
   BatchSink* lode_;
   std::vector<Entry> entries_;
-  bool lode_mandatory_ = false;
+  std::vector<std::unique_ptr<State>> state_;
   const log::RunContext* log_ctx_;
+  std::atomic<uint64_t> events_stored_{0};
+  int64_t stored_through_;  // events with seq <= this are counted in events_stored_
 };
 
 // Builds the fan-out for `configs` (empty = implicit mandatory Lode). Fails when a sink cannot be
@@ -111,6 +152,7 @@ class FanOutSink final : public BatchSink {
 StatusOr<std::unique_ptr<FanOutSink>> NewFanOutSink(BatchSink* lode,
                                                     const std::vector<SinkConfig>& configs,
                                                     const RunLabels& labels,
-                                                    const log::RunContext* log_ctx);
+                                                    const log::RunContext* log_ctx,
+                                                    BreakerOptions breaker = {});
 
 }  // namespace quarry::sinks
