@@ -97,8 +97,9 @@ def test_redis_url_passwords_with_special_characters_never_show(tmp_path, passwo
                   ["--adapter", "redis", "--adapter-url", url, "--adapter-retries", "0"]):
         ex = qh.run_example(tmp_path, f"redis-{abs(hash((password, flags[0])))}", DEMO,
                             executor=qh.rel(qh.FAKES / "happy.py"), extra=flags)
-        # Whatever the URL's fate (invalid, unreachable), the password never shows.
-        assert ex.result.stderr.strip(), "the failure should be reported"
+        # Whatever the URL's fate (invalid, or valid and unreachable), the failure is reported
+        # (policy failure, or a warning) and the password never shows.
+        assert ex.result.returncode != 0 or "Warning:" in ex.result.stderr, ex.result.describe()
         assert_nowhere(ex, password, password.strip("/#?@"), "w0rd")
 
 

@@ -1,6 +1,7 @@
 #include "quarry/orphan_guard.h"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -26,6 +27,7 @@ StatusOr<std::string> StartOrphanGuard() {
     // The guard: own session (no terminal signals), no inherited stdio holding pipes open for
     // whoever started the parent, only the read end of the liveness pipe.
     ::setsid();
+    ::prctl(PR_SET_NAME, "quarry-guard", 0, 0, 0);  // what ps -o comm and top show
     ::close(fds[1]);
     int devnull = ::open("/dev/null", O_RDWR);
     if (devnull >= 0) {
