@@ -115,7 +115,7 @@ def test_d7_unreachable_browser_endpoint_fails_before_the_executor_starts(tmp_pa
     assert started == [], started
     assert ex.result.elapsed < 10, f"a refused probe took {ex.result.elapsed:.1f}s"
 
-    redacted = f"ws://***@127.0.0.1:{port}/devtools/browser/d7-target?***"
+    redacted = f"ws://***@127.0.0.1:{port}/devtools/***?***"
     message = report["message"]
     assert message.startswith(f"browser endpoint unreachable: {redacted}: "), message
     assert len(message) > len(f"browser endpoint unreachable: {redacted}: "), "reason missing"

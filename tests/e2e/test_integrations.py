@@ -579,7 +579,8 @@ def test_outbox_records_pending_then_delivered(tmp_path, hook_factory):
     assert [r["state"] for r in recs] == ["notification_pending", "delivered"], recs
     first = recs[0]
     assert list(first) == ["record_kind", "state", "run_id", "source", "category", "day",
-                           "created_at", "adapter_type", "target", "notification"]
+                           "created_at", "adapter_type", "target", "target_key",
+                           "notification"]
     assert first["record_kind"] == "adapter_outbox" and first["adapter_type"] == "webhook"
     assert first["notification"].encode() == hook.requests[0]["body"]
     text = json.dumps(recs)
