@@ -73,10 +73,17 @@ std::string_view StorageErrorKind(const Status& cause) {
 }
 
 Status WrapStorageError(std::string_view op, std::string_view path, const Status& cause) {
+  const std::string_view kind = StorageErrorKind(cause);
+  // Stores name the path and the kind in their own messages; neither is said twice
+  // ("write x: path already exists", not "write x: path already exists: x: path already exists").
+  std::string_view detail = cause.message();
+  if (detail.starts_with(path) && detail.substr(path.size()).starts_with(": ")) {
+    detail.remove_prefix(path.size() + 2);
+  }
   std::string m;
-  m.reserve(op.size() + path.size() + cause.message().size() + 32);
-  m.append(op).append(" ").append(path).append(": ");
-  m.append(StorageErrorKind(cause)).append(": ").append(cause.message());
+  m.reserve(op.size() + path.size() + detail.size() + 32);
+  m.append(op).append(" ").append(path).append(": ").append(kind);
+  if (detail != kind) m.append(": ").append(detail);
   return Status(cause.code(), std::move(m));
 }
 

@@ -196,6 +196,15 @@ TEST(StorageErrorTest, FormatIsOpPathKindCause) {
   EXPECT_EQ(st.code(), StatusCode::kAlreadyExists);
 }
 
+TEST(StorageErrorTest, NeitherPathNorKindIsSaidTwice) {
+  Status cause = AlreadyExistsError("datasets/q/files/x: path already exists");
+  EXPECT_EQ(WrapStorageError("write", "datasets/q/files/x", cause).message(),
+            "write datasets/q/files/x: path already exists");
+  Status io = IOError("datasets/q/files/x: Input/output error");
+  EXPECT_EQ(WrapStorageError("write", "datasets/q/files/x", io).message(),
+            "write datasets/q/files/x: storage error: Input/output error");
+}
+
 TEST(StorageErrorTest, KindsFollowTheTableInOrder) {
   auto kind = [](std::string m) { return StorageErrorKind(IOError(std::move(m))); };
   EXPECT_EQ(kind("PutObject: 403 Forbidden"), "access denied");
