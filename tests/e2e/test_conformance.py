@@ -267,6 +267,56 @@ def test_item_over_the_line_limit_fails_the_run_with_the_documented_message(tmp_
                 assert len(line) + 1 <= 10_485_760
 
 
+def test_map_keys_that_are_not_utf8_are_refused_naming_the_path(tmp_path):
+    """Storage §4.8 (docs/decisions.md): two keys differing only in invalid bytes would both be
+    stored as "a\\ufffd" and a reader would keep one value; the event is refused at admission, also
+    under buffered, with one line naming the path."""
+    for policy in ("strict", "buffered"):
+        store = tmp_path / f"key-{policy}"
+        store.mkdir()
+        report = tmp_path / f"key-{policy}-report.json"
+        args = qh.run_args(script=DEMO, run_id=f"key-{policy}-{qh.now_ms()}", store=store,
+                           executor=fake("invalid_utf8_key"), report=report)
+        if policy != "strict":
+            i = args.index("--policy")
+            args[i:i + 2] = POLICIES[policy]
+        result = qh.run_quarry(args, timeout=60, report_path=report)
+        assert result.returncode == 3, result.describe()
+        assert result.report["message"] == ("event seq 1 (item) cannot be stored: map key is not "
+                                            "valid UTF-8 at payload.data.a\\xff"), result.report
+        events = [r for r in qh.LodeDataset(store).records() if r["record_kind"] == "event"]
+        assert events == [], events
+
+
+def test_sidecar_names_cannot_collide_and_a_failed_put_leaves_nothing(tmp_path):
+    """Storage §4.3/§4.12 (docs/decisions.md): "x.meta.json" is refused with an error ack (it would
+    take over the companion path of "x"), "x" keeps its own companion, and a put whose companion
+    cannot be written ("y": the test put a directory in its place) removes its file again; the
+    run goes on and later puts work."""
+    run_id = f"conf-sidecar-{qh.now_ms()}"
+    store = tmp_path / "conf-sidecar"
+    files = (store / "datasets/quarry/partitions/source=example-runner/category=examples"
+             / f"day={qh.utc_today()}" / f"run_id={run_id}" / "files")
+    (files / "y.meta.json").mkdir(parents=True)
+    ex = run_fake(tmp_path, "sidecar_names", run_id=run_id, store=store)
+    assert ex.result.returncode == 0, ex.result.describe()
+    acks = [line for line in ex.result.report["stderr"].splitlines() if line.startswith("ACK ")]
+    assert acks[0] == ('ACK x.meta.json error invalid sidecar filename "x.meta.json": names ending '
+                       'in ".meta.json" are reserved for the content-type companions of sidecar '
+                       'files'), acks
+    assert acks[1] == "ACK x ok " and acks[3] == "ACK z ok ", acks
+    assert acks[2].startswith("ACK y error write ") and "y.meta.json" in acks[2], acks
+    assert sorted(p.name for p in files.iterdir()) == ["x", "x.meta.json", "y.meta.json", "z",
+                                                      "z.meta.json"]
+    assert (files / "x").read_bytes() == b"data of x"
+    assert json.loads((files / "x.meta.json").read_text()) == {"content_type": "text/csv"}
+    assert (files / "y.meta.json").is_dir()  # not ours: left alone
+    listed = [s["filename"] for m in ex.ds.manifests().values()
+              for s in m.data["metadata"].get("sidecar_files", [])]
+    assert sorted(listed) == ["x", "z"], listed
+    assert ex.report["metrics"]["lode_write_failure_total"] == 2
+
+
 # ---------------------------------------------------------------------------------------------
 # executor-contract §23 item 22: artifact chunk boundaries through the real executor.
 

@@ -345,6 +345,146 @@ def test_retries_recover_when_redis_comes_back(tmp_path):
         late.wait()
 
 
+def summary_value(stdout: str, label: str) -> str:
+    """A value of the human summary ("  Events Persisted: 4", "  events_persisted{sink=lode}: 4")."""
+    for line in stdout.splitlines():
+        key, _, value = line.strip().partition(":")
+        if key == label:
+            return value.strip()
+    raise AssertionError(f"{label!r} missing from the summary:\n{stdout}")
+
+
+POLICY_ARGS = {"strict": [], "buffered": ["--policy", "buffered", "--buffer-events", "100"],
+               "streaming": ["--policy", "streaming", "--flush-count", "2"]}
+
+
+def run_fake_with_policy(tmp_path, fake, policy, *, extra, env):
+    """run_fake with --policy `policy` in place of the harness's strict."""
+    run_id = f"int-{fake}-{qh.now_ms()}"
+    store = tmp_path / fake
+    store.mkdir()
+    report = tmp_path / f"{fake}-report.json"
+    args = qh.run_args(script=DEMO, run_id=run_id, store=store, report=report,
+                       executor=qh.rel(qh.FAKES / f"{fake}.py"), extra=extra)
+    i = args.index("--policy")
+    args[i:i + 2] = POLICY_ARGS[policy] or ["--policy", "strict"]
+    result = qh.run_quarry(args, timeout=60, env=env, report_path=report)
+    return qh.ExampleRun(name=fake, run_id=run_id, store=store, result=result)
+
+
+# Counters equal what is stored, in every sink failure mode (storage-and-policies §3.3, §3.10,
+# docs/decisions.md): Redis refuses writes (OOM) from the first event, from the middle of the run
+# or from the end-of-run flush on; the report, the metrics record and the summary must say what
+# Lode and Redis hold, and Lode must hold no event twice however the policy retries.
+@pytest.mark.parametrize("policy", ["strict", "buffered", "streaming"])
+@pytest.mark.parametrize("delivery", ["mandatory", "best_effort"])
+@pytest.mark.parametrize("at", ["first", "middle", "flush"])
+def test_counters_equal_what_lode_and_redis_hold(tmp_path, redis, policy, delivery, at):
+    ex = run_fake_with_policy(tmp_path, "sink_failure", policy, extra=[
+        "--event-sink", "lode,redis", "--event-sink-redis-url", redis.url,
+        "--event-sink-redis-delivery", delivery, "--event-sink-redis-retries", "0"],
+        env={"QUARRY_FAKE_REDIS_PORT": str(redis.port), "QUARRY_FAKE_BREAK_AT": at})
+    report = ex.report
+    assert report is not None, ex.result.describe()
+    run = ex.run_view()
+    seqs = [e["seq"] for e in run.events]
+    assert len(seqs) == len(set(seqs)), f"Lode holds an event twice: {seqs}"
+    in_lode = len(seqs)
+    in_redis = len(redis.xrange("quarry:events"))
+    offered = 9  # 8 items and run_complete
+    failed = delivery == "mandatory" and (at != "flush" or policy != "strict")
+    if failed:
+        assert report["outcome"] == "policy_failure", ex.result.describe()
+        assert "event sink write failed: redis: " in report["message"], report["message"]
+    else:
+        assert report["outcome"] == "success", ex.result.describe()
+        assert in_lode == offered
+    if at == "first" or (at == "flush" and policy == "buffered"):
+        assert in_redis == 0  # buffered writes only at the flush
+    m = report["metrics"]
+    assert report["policy"]["events_persisted"] == m["events_persisted_total"] == in_lode
+    assert m["events_persisted_by_sink"] == {"lode": in_lode, "redis": in_redis}, m
+    dropped = offered - in_redis if delivery == "best_effort" else 0
+    assert m["event_sink_dropped_total"] == dropped, m
+    (record,) = run.metrics
+    assert record["events_persisted_total"] == in_lode
+    assert record["events_persisted_by_sink"] == {"lode": in_lode, "redis": in_redis}
+    assert record["event_sink_dropped_total"] == dropped
+    out = ex.result.stdout
+    assert summary_value(out, "Events Persisted") == str(in_lode)
+    assert summary_value(out, "events_persisted_total") == str(in_lode)
+    assert summary_value(out, "events_persisted{sink=redis}") == str(in_redis)
+    assert summary_value(out, "event_sink_dropped_total") == str(dropped)
+
+
+def timed_paced_run(tmp_path, name, url, *, items=21):
+    started = time.monotonic()
+    ex = run_fake(tmp_path, "paced", name=name, extra=[
+        "--event-sink", "lode,redis", "--event-sink-redis-url", url,
+        "--event-sink-redis-delivery", "best_effort"],
+        env={"QUARRY_FAKE_ITEMS": str(items), "QUARRY_FAKE_GAP_MS": "50"})
+    return ex, time.monotonic() - started
+
+
+# A dead best-effort sink must not slow the run down (docs/integrations.md, circuit breaker): the
+# same 21-event run, once with Redis up and once with nothing listening (default retries), in one
+# test; the second may take at most 1.5x the first (it took 26x: every event paid 1.5 s of backoff).
+def test_a_dead_best_effort_sink_does_not_slow_the_run(tmp_path, redis):
+    up, t_up = timed_paced_run(tmp_path, "up", redis.url)
+    assert up.result.returncode == 0, up.result.describe()
+    assert len(redis.xrange("quarry:events")) == 22
+    down, t_down = timed_paced_run(tmp_path, "down", f"redis://127.0.0.1:{free_port()}")
+    assert down.result.returncode == 0, down.result.describe()
+    assert t_down <= 1.5 * t_up, f"dead sink: {t_down:.2f}s, sink up: {t_up:.2f}s"
+    # One warning for the failure burst, not one per event.
+    assert down.result.stderr.count("best-effort event sink write failed: redis:") == 1, (
+        down.result.stderr)
+    m = down.report["metrics"]
+    assert m["events_persisted_by_sink"] == {"lode": 22, "redis": 0}
+    assert m["event_sink_dropped_total"] == 22
+    assert down.run_view().types() == ["item"] * 21 + ["run_complete"]
+
+
+# A best-effort sink that comes back is used again: Redis starts ~0.6 s into a 3 s run; the
+# breaker's probe (1 s after the first failure, then 2 s) finds it and later events reach it.
+def test_a_best_effort_sink_that_comes_back_is_used_again(tmp_path):
+    port = free_port()
+    store = tmp_path / "back"
+    store.mkdir()
+    report = tmp_path / "back-report.json"
+    args = qh.run_args(script=DEMO, run_id=f"back-{qh.now_ms()}", store=store, report=report,
+                       executor=qh.rel(qh.FAKES / "paced.py"),
+                       extra=["--event-sink", "lode,redis", "--event-sink-redis-url",
+                              f"redis://127.0.0.1:{port}", "--event-sink-redis-delivery",
+                              "best_effort"])
+    env = {"QUARRY_FAKE_ITEMS": "30", "QUARRY_FAKE_GAP_MS": "100"}
+    started = time.monotonic()
+    proc = qh.start_quarry(args, env=env)
+    time.sleep(0.6)
+    late = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save",
+                             "", "--appendonly", "no", "--dir", str(tmp_path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        result = qh.finish_quarry(proc, args, timeout=60, started=started, report_path=report,
+                                  day_before=qh.utc_today())
+        assert result.returncode == 0, result.describe()
+        client = Resp(port)
+        entries = client.cmd("XRANGE", "quarry:events", "-", "+")
+        client.close()
+        assert 0 < len(entries) < 31, len(entries)
+        # The events it missed are the first ones; once back, it has every later event.
+        seqs = [int(dict(zip(flat[0::2], flat[1::2]))["seq"]) for _, flat in entries]
+        assert seqs == list(range(seqs[0], 32)), seqs
+        m = result.report["metrics"]
+        assert m["events_persisted_by_sink"] == {"lode": 31, "redis": len(entries)}
+        assert m["event_sink_dropped_total"] == 31 - len(entries)
+        assert result.stderr.count("best-effort event sink write failed: redis:") == 1
+        assert "best-effort event sink redis is back" in result.stderr, result.stderr
+    finally:
+        late.kill()
+        late.wait()
+
+
 def test_minus_one_disables_ttl_and_maxlen(tmp_path, redis):
     ex = run_fake(tmp_path, extra=["--event-sink", "redis", "--event-sink-redis-url", redis.url,
                                    "--event-sink-redis-ttl", "-1",

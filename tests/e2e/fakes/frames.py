@@ -20,8 +20,14 @@ CONTRACT_VERSION = "0.13.4"
 MAX_PAYLOAD_SIZE = 16_777_212
 
 
+class RawStr(bytes):
+    """Bytes sent as a msgpack str as they are (e.g. invalid UTF-8 that a foreign executor sends)."""
+
+
 def pack(value) -> bytes:
     """Encodes one value as msgpack using the smallest form for ints, strs, bins and containers."""
+    if isinstance(value, RawStr):
+        return b"\xd9" + bytes([len(value)]) + bytes(value)
     if value is None:
         return b"\xc0"
     if value is True:
