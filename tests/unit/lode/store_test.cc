@@ -144,8 +144,7 @@ TEST(FsStoreTest, RootMustExistAndBeADirectory) {
   testing::TempDir dir;
   auto missing = OpenFsStore(dir / "missing");
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.status().message().rfind("init " + (dir / "missing") + ": not found: ", 0), 0u)
-      << missing.status().message();
+  EXPECT_EQ(missing.status().message(), "init " + (dir / "missing") + ": not found");
   ASSERT_TRUE(std::filesystem::create_directory(dir / "d"));
   { std::ofstream(dir / "file") << "x"; }
   auto file = OpenFsStore(dir / "file");
