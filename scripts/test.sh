@@ -28,13 +28,20 @@ log_temporal=$(mktemp)
 ctest --test-dir "$ROOT/build" -L unit -R '^Temporal' --output-on-failure | tee "$log_temporal" || status=1
 ctest --test-dir "$ROOT/build" -LE unit --output-on-failure | tee "$log_rest" || status=1
 
+# Fuzz smoke (scripts/fuzz.sh, docs/fuzzing.md): each libFuzzer target of build-fuzz/ (clang) over
+# its seeds, its committed regressions and a few thousand new inputs; a failing target is a failed
+# test in the count below.
+log_fuzz=$(mktemp)
+scripts/fuzz.sh smoke | tee "$log_fuzz" || status=1
+
 count() { grep -Eo "$1" "$2" | grep -Eo '[0-9]+' | head -1; }
 total_unit=$(count 'out of [0-9]+' "$log_unit"); failed_unit=$(count '[0-9]+ tests failed' "$log_unit")
 total_rest=$(count 'out of [0-9]+' "$log_rest"); failed_rest=$(count '[0-9]+ tests failed' "$log_rest")
 total_tmp=$(count 'out of [0-9]+' "$log_temporal"); failed_tmp=$(count '[0-9]+ tests failed' "$log_temporal")
-rm -f "$log_temporal"
-total=$(( ${total_unit:-0} + ${total_rest:-0} + ${total_tmp:-0} ))
-failed=$(( ${failed_unit:-0} + ${failed_rest:-0} + ${failed_tmp:-0} ))
+total_fuzz=$(count 'out of [0-9]+' "$log_fuzz"); failed_fuzz=$(count '[0-9]+ tests failed' "$log_fuzz")
+rm -f "$log_temporal" "$log_fuzz"
+total=$(( ${total_unit:-0} + ${total_rest:-0} + ${total_tmp:-0} + ${total_fuzz:-0} ))
+failed=$(( ${failed_unit:-0} + ${failed_rest:-0} + ${failed_tmp:-0} + ${failed_fuzz:-0} ))
 echo
 echo "$(( total - failed )) passed, $failed failed"
 exit $status
