@@ -70,7 +70,7 @@ class WebhookAdapter final : public Adapter {
     req.headers = {{"Content-Type", "application/json"}};
     for (const auto& [k, v] : c_.headers) {
       auto it = std::find_if(req.headers.begin(), req.headers.end(),
-                             [&](const auto& h) { return h.first == k; });
+                             [&key = k](const auto& h) { return h.first == key; });
       if (it != req.headers.end()) {
         it->second = v;
       } else {
