@@ -1,8 +1,6 @@
 #include "quarry/run/orchestrator.h"
 
-#include <poll.h>
 #include <signal.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -24,6 +22,7 @@
 #include "run/bounded_call.h"
 #include "run/executor_env.h"
 #include "run/ingestor.h"
+#include "run/orchestrator_internal.h"
 #include "run/outcome.h"
 #include "run/run_request.h"
 #include "run/stderr_buffer.h"
@@ -33,75 +32,14 @@ extern char** environ;
 namespace quarry::run {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using orchestrator_internal::Clock;
+using orchestrator_internal::ClosePipeline;
+using orchestrator_internal::CountingSink;
+using orchestrator_internal::kProbeTimeoutMs;
+using orchestrator_internal::kTreeKillDeadline;
+using orchestrator_internal::RunPipeline;
+using orchestrator_internal::SinkCounters;
 using std::chrono::milliseconds;
-
-constexpr milliseconds kExitAfterEofTimeout{30'000};
-constexpr milliseconds kTreeKillDeadline{5'000};
-// When the executor has exited but something it started still holds stdout open.
-constexpr milliseconds kStdoutGraceAfterExit{5'000};
-constexpr long kProbeTimeoutMs = 2'000;
-
-// Counts policy writes for the lode_write_* metrics (per write call, not per record).
-class CountingSink final : public BatchSink {
- public:
-  explicit CountingSink(lode::RunWriter* writer) : writer_(writer) {}
-  Status WriteEvents(std::span<const Event> events) override {
-    return Count(writer_->WriteEvents(events));
-  }
-  Status WriteChunks(std::span<const Chunk> chunks) override {
-    return Count(writer_->WriteChunks(chunks));
-  }
-  Status CheckEvent(const Event& event) const override { return writer_->CheckEvent(event); }
-  uint64_t successes() const { return ok_.load(); }
-  uint64_t failures() const { return failed_.load(); }
-
- private:
-  Status Count(Status s) {
-    (s.ok() ? ok_ : failed_).fetch_add(1, std::memory_order_relaxed);
-    return s;
-  }
-  lode::RunWriter* writer_;
-  std::atomic<uint64_t> ok_{0}, failed_{0};
-};
-
-// Everything the policy reaches while it writes. Shared, because an end-of-run flush or a metrics
-// write that outlives its timeout keeps running on a helper thread after Execute has returned and
-// the orchestrator may be gone (§3.8). Members are destroyed in reverse order: the policy before
-// the sinks it writes to, the sinks before the writer.
-struct RunPipeline {
-  log::RunContext log_ctx;
-  std::shared_ptr<lode::RunWriter> writer;  // null without storage
-  std::unique_ptr<CountingSink> counting;
-  std::unique_ptr<sinks::FanOutSink> event_sinks;
-  std::unique_ptr<policy::Policy> policy;
-};
-
-// Close() makes one more best-effort flush; its result changes nothing (§3.8).
-void ClosePipeline(RunPipeline& p) {
-  if (Status closed = p.policy->Close(); !closed.ok()) {
-    log::Write(log::Level::kWarn, "policy close: " + closed.message(), &p.log_ctx);
-  }
-  if (Status closed = p.event_sinks->Close(); !closed.ok()) {
-    log::Write(log::Level::kWarn, "event sink close: " + closed.message(), &p.log_ctx);
-  }
-}
-
-// events_persisted is what at least one event sink stored; per sink stored and dropped counts are
-// reported when sinks were configured (docs/decisions.md, docs/integrations.md).
-void SinkCounters(const sinks::FanOutSink& sinks, bool configured, RunResult* r) {
-  r->policy_stats.events_persisted = sinks.events_stored();
-  r->metrics.events_persisted_total = r->policy_stats.events_persisted;
-  if (!configured) return;
-  std::map<std::string, uint64_t> by_sink;
-  uint64_t dropped = 0;
-  for (const auto& c : sinks.counts()) {
-    by_sink[c.label] = c.stored;
-    dropped += c.dropped;
-  }
-  r->metrics.events_persisted_by_sink = std::move(by_sink);
-  r->metrics.event_sink_dropped_total = dropped;
-}
 
 std::string FormatUtc(std::chrono::system_clock::time_point t, const char* fmt, bool millis) {
   auto ms = std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
@@ -147,185 +85,6 @@ Status ProbeBrowserEndpoint(const std::string& endpoint) {
 }
 
 }  // namespace
-
-CancelToken::CancelToken() : event_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
-CancelToken::~CancelToken() {
-  if (event_fd_ >= 0) ::close(event_fd_);
-}
-
-void CancelToken::Cancel(const char* reason) {
-  const char* expected = nullptr;
-  reason_.compare_exchange_strong(expected, reason);
-  cancelled_.store(true);
-  uint64_t one = 1;
-  [[maybe_unused]] ssize_t n = ::write(event_fd_, &one, sizeof one);
-}
-
-class RunOrchestrator::Impl {
- public:
-  explicit Impl(RunConfig config) : c_(std::move(config)) {}
-
-  RunResult Execute(CancelToken* cancel);
-  Status PersistMetrics(const RunResult& result);
-
- private:
-  // Streams frames until EOF, a fatal error, cancellation or timeout. Returns the abnormal cause.
-  void Supervise(process::Subprocess* proc, const std::string& request, Ingestor* ingestor,
-                 CancelToken* cancel, Clock::time_point start, OutcomeInputs* in,
-                 IngestErrorKind* error_kind);
-  void DrainStderr(process::Subprocess* proc);
-
-  RunConfig c_;
-  std::shared_ptr<RunPipeline> pipe_ = std::make_shared<RunPipeline>();
-  lode::RunDescriptor desc_;
-  StderrBuffer stderr_;
-  std::string metrics_ts_;
-};
-
-void RunOrchestrator::Impl::DrainStderr(process::Subprocess* proc) {
-  char buf[65536];
-  while (proc->stderr_fd() >= 0) {
-    ssize_t n = ::read(proc->stderr_fd(), buf, sizeof buf);
-    if (n > 0) {
-      stderr_.Append(std::string_view(buf, static_cast<size_t>(n)));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n == 0) proc->CloseStderr();
-    return;  // EOF or EAGAIN
-  }
-}
-
-void RunOrchestrator::Impl::Supervise(process::Subprocess* proc, const std::string& request,
-                                      Ingestor* ingestor, CancelToken* cancel,
-                                      Clock::time_point start, OutcomeInputs* in,
-                                      IngestErrorKind* error_kind) {
-  std::string out = request;  // run request, then acks
-  size_t out_off = 0;
-  ipc::FrameReader reader;
-  bool streaming = true;
-  std::optional<Clock::time_point> exit_deadline;  // after stdout EOF
-  std::optional<Clock::time_point> exited_at;      // executor gone, stdout still open
-  std::optional<Clock::time_point> deadline;
-  if (c_.timeout && c_.timeout->count() > 0) {
-    deadline = start + std::chrono::duration_cast<Clock::duration>(*c_.timeout);
-  }
-
-  auto fail = [&](AbnormalCause cause, std::string message) {
-    in->cause = cause;
-    in->cause_message = std::move(message);
-  };
-  auto on_ingest_error = [&](const IngestError& e) {
-    *error_kind = e.kind;
-    switch (e.kind) {
-      case IngestErrorKind::kPolicy:
-        fail(AbnormalCause::kPolicy, e.message);
-        break;
-      case IngestErrorKind::kVersion:
-        fail(AbnormalCause::kVersion, e.message);
-        break;
-      case IngestErrorKind::kStream:
-      case IngestErrorKind::kDecode:
-        fail(AbnormalCause::kStream, e.message);
-        break;
-    }
-  };
-  auto end_of_stream = [&]() {
-    streaming = false;
-    proc->CloseStdout();
-    proc->CloseStdin();  // §16.1 step 5: the executor's ack reader sees EOF
-    exit_deadline = Clock::now() + kExitAfterEofTimeout;
-  };
-
-  while (true) {
-    if (cancel != nullptr && cancel->cancelled()) {
-      const char* why = cancel->reason();
-      return fail(AbnormalCause::kCancelled,
-                  std::string("run canceled: ") + (why ? why : "canceled"));
-    }
-    auto now = Clock::now();
-    if (deadline && now >= *deadline) {
-      return fail(AbnormalCause::kTimeout,
-                  "run timed out after " + FormatDuration(*c_.timeout) + " (--timeout)");
-    }
-    if (!streaming) {
-      if (proc->TryWait()) return;
-      if (now >= *exit_deadline) {
-        return fail(AbnormalCause::kExitTimeout,
-                    "executor did not exit within 30s after closing stdout");
-      }
-    } else if (proc->TryWait()) {
-      if (!exited_at) exited_at = now;
-      if (now - *exited_at > kStdoutGraceAfterExit) {
-        // Something the executor started inherited stdout and keeps it open.
-        process::KillRunTree("", proc->pid(), kTreeKillDeadline);
-      }
-    }
-
-    pollfd fds[4];
-    int nfds = 0;
-    int i_cancel = -1, i_out = -1, i_err = -1, i_in = -1;
-    if (cancel != nullptr) fds[i_cancel = nfds++] = {cancel->fd(), POLLIN, 0};
-    if (streaming && proc->stdout_fd() >= 0) fds[i_out = nfds++] = {proc->stdout_fd(), POLLIN, 0};
-    if (proc->stderr_fd() >= 0) fds[i_err = nfds++] = {proc->stderr_fd(), POLLIN, 0};
-    if (proc->stdin_fd() >= 0 && out_off < out.size()) {
-      fds[i_in = nfds++] = {proc->stdin_fd(), POLLOUT, 0};
-    }
-    int wait_ms = (streaming && !exited_at) ? 250 : 20;
-    if (deadline) {
-      auto left = std::chrono::duration_cast<milliseconds>(*deadline - now).count() + 1;
-      wait_ms = static_cast<int>(std::min<int64_t>(wait_ms, std::max<int64_t>(left, 0)));
-    }
-    int rc = ::poll(fds, static_cast<nfds_t>(nfds), wait_ms);
-    if (rc < 0 && errno != EINTR) {
-      return fail(AbnormalCause::kStream, std::string("poll: ") + std::strerror(errno));
-    }
-    if (rc <= 0) continue;
-    (void)i_cancel;
-
-    if (i_in >= 0 && fds[i_in].revents != 0) {
-      ssize_t n = ::write(proc->stdin_fd(), out.data() + out_off, out.size() - out_off);
-      if (n > 0) {
-        out_off += static_cast<size_t>(n);
-        if (out_off == out.size()) out.clear(), out_off = 0;
-      } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-        // EPIPE: the executor closed stdin. Acks that cannot be delivered are dropped (§8.2).
-        proc->CloseStdin();
-        out.clear();
-        out_off = 0;
-      }
-    }
-    if (i_err >= 0 && fds[i_err].revents != 0) DrainStderr(proc);
-    if (i_out >= 0 && fds[i_out].revents != 0) {
-      bool would_block = false;
-      StatusOr<size_t> n = reader.ReadFrom(proc->stdout_fd(), &would_block);
-      bool eof = n.ok() && *n == 0 && !would_block;
-      if (!n.ok()) {
-        if (auto e = ingestor->OnReadError(n.status())) return on_ingest_error(*e);
-        end_of_stream();
-        continue;
-      }
-      while (true) {
-        StatusOr<std::optional<FrameBytes>> next = reader.Next();
-        if (!next.ok()) {
-          if (auto e = ingestor->OnReadError(next.status())) return on_ingest_error(*e);
-          end_of_stream();  // after the terminal a read error is a normal end (§16.2)
-          break;
-        }
-        if (!next->has_value()) break;
-        if (auto e = ingestor->OnPayload(std::move(**next), &out)) return on_ingest_error(*e);
-        if (cancel != nullptr && cancel->cancelled()) break;
-      }
-      if (eof && streaming) {
-        Status fin = reader.Finish();
-        if (!fin.ok()) {
-          if (auto e = ingestor->OnReadError(fin)) return on_ingest_error(*e);
-        }
-        end_of_stream();
-      }
-    }
-  }
-}
 
 RunResult RunOrchestrator::Impl::Execute(CancelToken* cancel) {
   static std::once_flag process_setup;
