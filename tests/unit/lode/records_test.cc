@@ -414,9 +414,11 @@ TEST(EventLineSizeBoundTest, IsNeverBelowTheEncodedLine) {
   item.ts = nasty;
   item.job_id = nasty;
   item.parent_run_id = nasty;
+  // Map keys must be UTF-8 (§4.8, docs/decisions.md); the widest valid key escapes every byte.
+  const std::string nasty_key = std::string(40, '\x01') + "\xe2\x80\xa8<&>\"\\";
   item.payload = Pack([&](Packer& p) {
     p.pack_map(2);
-    PackStr(p, nasty);
+    PackStr(p, nasty_key);
     PackStr(p, nasty);
     PackStr(p, "n");
     p.pack_array(3);
