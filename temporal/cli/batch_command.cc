@@ -7,6 +7,7 @@
 
 #include "cli/connection_flags.h"
 #include "cli/workflow_client.h"
+#include "client/json_depth.h"
 #include "workflows/batch_params.h"
 #include "workflows/extraction_params.h"
 
@@ -59,8 +60,14 @@ StatusOr<BatchPlan> PlanBatch(const std::string& file, const RunFlags& run,
   json runs = json::array();
   size_t bytes = 0;
   for (const RunLine& line : SplitRunLines(text)) {
-    json r = json::parse(line.text, nullptr, /*allow_exceptions=*/false);
     const std::string where = file + " line " + std::to_string(line.line_no);
+    if (size_t at = ::quarry::json::FindTooDeep(line.text, kMaxRunLineDepth);
+        at != std::string::npos) {
+      return InvalidArgumentError(where + ": nested deeper than " +
+                                  std::to_string(kMaxRunLineDepth) + " levels (at byte " +
+                                  std::to_string(at) + ")");
+    }
+    json r = json::parse(line.text, nullptr, /*allow_exceptions=*/false);
     if (r.is_discarded() || !r.is_object()) {
       return InvalidArgumentError(where + ": not a JSON object");
     }

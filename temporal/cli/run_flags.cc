@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "quarry/json/parse.h"
 #include "quarry/run/run_spec.h"
 #include "workflows/extraction_params.h"
 
@@ -72,7 +73,9 @@ StatusOr<json> BuildWorkflowInput(const RunFlags& f) {
     if (f.Set("--job")) job = f.job;
     if (f.Set("--job-json")) file = f.job_json;
     QUARRY_ASSIGN_OR_RETURN(std::string text, run::LoadJobPayload(job, file));
-    in["job"] = json::parse(text);
+    // LoadJobPayload checks the text as `quarry run` does; parsing it again must not throw.
+    QUARRY_ASSIGN_OR_RETURN(
+        in["job"], ::quarry::json::ParseJson(text, file ? "--job-json " + *file : "--job"));
   }
   if (f.Set("--policy")) in["policy"] = f.policy;
   if (f.Set("--flush-mode")) in["flush_mode"] = f.flush_mode;

@@ -1,5 +1,8 @@
 #include "client/payload.h"
 
+#include "client/json_depth.h"
+#include "quarry/json/parse.h"
+
 namespace quarry::temporal {
 
 common_pb::Payload JsonPayload(const nlohmann::json& value) {
@@ -28,8 +31,11 @@ StatusOr<std::optional<nlohmann::json>> DecodePayload(const common_pb::Payload& 
         "unsupported payload encoding \"" + it->second +
         "\" (expected json/plain; no data converter or codec is configured)");
   }
-  auto v = nlohmann::json::parse(payload.data(), nullptr, /*allow_exceptions=*/false);
-  if (v.is_discarded()) return InvalidArgumentError("json/plain payload is not valid JSON");
+  // Any Temporal client can write a payload; the depth bound keeps a hostile one from crashing
+  // the worker that reads it (the caller turns the error into a non-retryable CONFIG_ERROR).
+  QUARRY_ASSIGN_OR_RETURN(
+      nlohmann::json v,
+      ::quarry::json::ParseJson(payload.data(), "json/plain payload", kMaxPayloadDepth));
   return std::optional<nlohmann::json>(std::move(v));
 }
 

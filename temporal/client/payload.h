@@ -21,7 +21,8 @@ inline constexpr char kBinaryNull[] = "binary/null";
 common_pb::Payload JsonPayload(const nlohmann::json& value);
 common_pb::Payloads JsonPayloads(const nlohmann::json& value);  // one argument
 
-// nullopt for binary/null; an error for other encodings or invalid JSON.
+// nullopt for binary/null; an error for other encodings, invalid JSON or JSON nested deeper than
+// kMaxPayloadDepth (client/json_depth.h).
 StatusOr<std::optional<nlohmann::json>> DecodePayload(const common_pb::Payload& payload);
 
 // The first argument; nullopt when there is none or it is binary/null. Extra arguments are an

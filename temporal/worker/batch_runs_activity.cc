@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "client/json_depth.h"
 #include "workflows/batch_params.h"
 
 namespace quarry::temporal {
@@ -67,11 +68,15 @@ ActivityOutcome ReadBatchRuns(const std::optional<json>& input) {
   json runs = json::array();
   size_t bytes = 0;
   for (int64_t i = offset; i < end; ++i) {
-    json run = json::parse(lines[i].text, nullptr, /*allow_exceptions=*/false);
-    if (run.is_discarded() || !run.is_object()) {
-      return ConfigError("runs file " + path + " line " + std::to_string(lines[i].line_no) +
-                         ": not a JSON object");
+    const std::string where = "runs file " + path + " line " + std::to_string(lines[i].line_no);
+    // The file may have changed since `batch` checked it, or been written by another client.
+    if (size_t at = ::quarry::json::FindTooDeep(lines[i].text, kMaxRunLineDepth);
+        at != std::string::npos) {
+      return ConfigError(where + ": nested deeper than " + std::to_string(kMaxRunLineDepth) +
+                         " levels (at byte " + std::to_string(at) + ")");
     }
+    json run = json::parse(lines[i].text, nullptr, /*allow_exceptions=*/false);
+    if (run.is_discarded() || !run.is_object()) return ConfigError(where + ": not a JSON object");
     bytes += lines[i].text.size();
     if (bytes > kMaxSliceBytes) {
       return ConfigError("runs " + std::to_string(offset) + ".." + std::to_string(end - 1) +

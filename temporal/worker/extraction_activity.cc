@@ -2,7 +2,9 @@
 
 #include <filesystem>
 
+#include "client/json_depth.h"
 #include "quarry/json/canonical_json.h"
+#include "quarry/json/parse.h"
 #include "quarry/log.h"
 
 namespace quarry::temporal {
@@ -19,9 +21,11 @@ void RunProgress::OnEvent(const Event& event) {
   if (event.Type() == "checkpoint") {
     std::string text;
     if (::quarry::json::AppendMsgpackAsJson(event.Get(event.payload), "payload", &text).ok()) {
-      auto v = nlohmann::json::parse(text, nullptr, false);
-      if (v.is_object() && v.contains("checkpoint_id") && v["checkpoint_id"].is_string()) {
-        checkpoint = v["checkpoint_id"].get<std::string>();
+      // The frame decoder bounds msgpack at 256 levels; the bound here keeps it that way.
+      auto v = ::quarry::json::ParseJson(text, "checkpoint payload", kMaxPayloadDepth);
+      if (v.ok() && v->is_object() && v->contains("checkpoint_id") &&
+          (*v)["checkpoint_id"].is_string()) {
+        checkpoint = (*v)["checkpoint_id"].get<std::string>();
       }
     }
   }

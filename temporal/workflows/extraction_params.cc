@@ -1,5 +1,6 @@
 #include "workflows/extraction_params.h"
 
+#include "client/json_depth.h"
 #include "workflows/json_fields.h"
 
 namespace quarry::temporal {
@@ -10,7 +11,15 @@ using nlohmann::json;
 Status ParseTemplateFields(Fields& f, ExtractionParams* p) {
   QUARRY_RETURN_IF_ERROR(f.String("script", &p->script));
   QUARRY_RETURN_IF_ERROR(f.String("job_id", &p->job_id));
-  if (const json* job = f.Raw("job")) p->job = *job;
+  if (const json* job = f.Raw("job")) {
+    // The bound `quarry run --job` applies, checked here so that a workflow fails at once
+    // (CONFIG_ERROR) instead of in each attempt.
+    if (NestsDeeperThan(*job, ::quarry::json::kMaxUserDepth)) {
+      return InvalidArgumentError("\"job\" is nested deeper than " +
+                                  std::to_string(::quarry::json::kMaxUserDepth) + " levels");
+    }
+    p->job = *job;
+  }
   QUARRY_RETURN_IF_ERROR(f.OptString("job_json", &p->job_json));
   QUARRY_RETURN_IF_ERROR(f.String("source", &p->source));
   QUARRY_RETURN_IF_ERROR(f.String("category", &p->category));

@@ -115,5 +115,31 @@ TEST_F(TemporalBatchPlanTest, ErrorsNameTheFileAndLine) {
             std::string::npos);
 }
 
+TEST_F(TemporalBatchPlanTest, DeeplyNestedLinesAndJobFilesAreOneLineErrors) {
+  // 30,000 nested arrays overflowed the stack when the input was serialised.
+  const std::string deep = std::string(30'000, '[') + std::string(30'000, ']');
+  std::ofstream(file_) << "{\"job\":{}}\n{\"job\":{\"a\":" << deep << "}}\n";
+  EXPECT_EQ(Plan({}).status().message(),
+            file_ + " line 2: nested deeper than 129 levels (at byte 139)");
+
+  // A job of 128 levels (what `quarry run` accepts) is fine in a line; 129 is not.
+  std::ofstream(file_) << "{\"job\":{\"a\":" << std::string(127, '[') << std::string(127, ']')
+                       << "}}\n";
+  EXPECT_TRUE(Plan({}).ok()) << Plan({}).status().message();
+  std::ofstream(file_) << "{\"job\":{\"a\":" << std::string(128, '[') << std::string(128, ']')
+                       << "}}\n";
+  EXPECT_EQ(Plan({}).status().message(),
+            file_ + " line 1: nested deeper than 129 levels (at byte 139)");
+
+  const std::string job_file = (dir_ / "job.json").string();
+  std::ofstream(job_file) << "{\"a\":" << deep << "}";
+  WriteRuns(1);
+  auto plan = Plan({"--job-json", job_file});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_NE(plan.status().message().find("nested deeper than 128 levels"), std::string::npos)
+      << plan.status().message();
+  EXPECT_EQ(plan.status().message().find('\n'), std::string::npos);
+}
+
 }  // namespace
 }  // namespace quarry::temporal::cli

@@ -78,5 +78,15 @@ TEST_F(TemporalReadBatchRunsTest, AMissingFileIsAConfigError) {
   EXPECT_NE(o.error.message.find("No such file"), std::string::npos) << o.error.message;
 }
 
+TEST_F(TemporalReadBatchRunsTest, ADeeplyNestedLineIsAConfigErrorNamingIt) {
+  Write("{\"job\":{}}\n{\"job\":" + std::string(30'000, '[') + std::string(30'000, ']') + "}\n");
+  ActivityOutcome o = Read();
+  ASSERT_EQ(o.kind, ActivityOutcome::Kind::kFailed);
+  EXPECT_EQ(o.error.type, "CONFIG_ERROR");
+  EXPECT_TRUE(o.error.non_retryable);
+  EXPECT_EQ(o.error.message,
+            "runs file " + path_ + " line 2: nested deeper than 129 levels (at byte 135)");
+}
+
 }  // namespace
 }  // namespace quarry::temporal
