@@ -10,8 +10,10 @@
 #include "cli/workflow_client.h"
 #include "client/history.h"
 #include "client/payload.h"
+#include "client/retry.h"
 #include "client/workflow_service.h"
 #include "google/protobuf/util/time_util.h"
+#include "quarry/redact.h"
 #include "workflows/close_event.h"
 #include "workflows/extraction_params.h"
 
@@ -171,12 +173,15 @@ int Cancel(Target& t, const std::string& reason) {
   req.set_identity((*svc)->options().identity);
   req.set_request_id(RandomSuffix() + RandomSuffix());
   req.set_reason(reason);
-  auto resp = (*svc)->RequestCancelWorkflowExecution(req);
+  // The request id makes a retried request the same request.
+  auto resp = RetryTransient<wfs::RequestCancelWorkflowExecutionResponse>(
+      ClientRetry(), [&] { return (*svc)->RequestCancelWorkflowExecution(req); });
   if (!resp.ok()) {
     PrintError(resp.status().message());
     return 2;
   }
-  std::fprintf(stderr, "cancellation requested for workflow %s\n", t.workflow_id.c_str());
+  std::fprintf(stderr, "cancellation requested for workflow %s\n",
+               PrintableValue(t.workflow_id).c_str());
   return 0;
 }
 

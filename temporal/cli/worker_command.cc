@@ -4,8 +4,10 @@
 #include <time.h>
 
 #include <memory>
+#include <random>
 
 #include "cli/connection_flags.h"
+#include "client/retry.h"
 #include "quarry/duration.h"
 #include "quarry/log.h"
 #include "quarry/orphan_guard.h"
@@ -75,15 +77,33 @@ int RunWorker(WorkerFlags& f) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  f.conn.log_reachability = true;
   auto service = WorkflowService::Connect(f.conn);
   if (!service.ok()) {
     PrintError(service.status().message());
     return 2;
   }
   WorkflowService* svc = service->get();
-  if (auto info = svc->GetSystemInfo(); !info.ok()) {
-    PrintError(info.status().message());
-    return 2;
+  // A server still starting (or restarting) is waited for: the service logs one line when it is
+  // unreachable and one when it answers; a signal ends the wait. Other errors (authentication, a
+  // namespace that does not exist) end the worker.
+  std::mt19937_64 rng{std::random_device{}()};
+  for (int attempt = 0;; ++attempt) {
+    auto info = svc->GetSystemInfo();
+    if (info.ok()) break;
+    if (!IsTransient(info.status())) {
+      PrintError(info.status().message());
+      return 2;
+    }
+    auto delay = FullJitterDelay(attempt, Backoff{}, rng);
+    timespec ts{static_cast<time_t>(delay.count() / 1000),
+                static_cast<long>(delay.count() % 1000) * 1'000'000};
+    if (int sig = sigtimedwait(&signals, nullptr, &ts); sig > 0) {
+      log::Write(log::Level::kInfo, std::string("received ") +
+                                        (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                                        " while waiting for the server: stopped");
+      return 0;
+    }
   }
 
   ActivityWorkerOptions ao;

@@ -9,6 +9,8 @@
 #include "cli/wait_progress.h"
 #include "client/history.h"
 #include "client/payload.h"
+#include "client/retry.h"
+#include "quarry/redact.h"
 #include "workflows/close_event.h"
 
 namespace quarry::temporal::cli {
@@ -20,6 +22,12 @@ void PrintJson(const json& j) {
   std::string text = j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
+}
+
+RetryUntil ClientRetry() {
+  RetryUntil until;
+  until.deadline = std::chrono::steady_clock::now() + kClientRetryFor;
+  return until;
 }
 
 std::string RandomSuffix() {
@@ -42,10 +50,14 @@ Status StartWorkflow(WorkflowService* svc, Target* t, const std::string& workflo
   *req.mutable_input() = JsonPayloads(input);
   req.set_identity(svc->options().identity);
   req.set_request_id(RandomSuffix() + RandomSuffix());
-  auto resp = svc->StartWorkflowExecution(req);
+  // A short outage is ridden out; the request id makes a retry that follows a start whose answer
+  // was lost return that start instead of "already running".
+  auto resp = RetryTransient<wfs::StartWorkflowExecutionResponse>(
+      ClientRetry(), [&] { return svc->StartWorkflowExecution(req); });
   if (!resp.ok()) {
     if (resp.status().code() == StatusCode::kAlreadyExists) {
-      return Status(StatusCode::kAlreadyExists, "workflow already running: " + t->workflow_id);
+      return Status(StatusCode::kAlreadyExists,
+                    "workflow already running: " + PrintableValue(t->workflow_id));
     }
     return resp.status();
   }
@@ -60,7 +72,8 @@ int WaitAndPrint(WorkflowService* svc, const Target& t) {
   StatusOr<::temporal::api::history::v1::HistoryEvent> close = InternalError("not waited");
   {
     WaitProgress progress(svc, t.workflow_id, t.run_id, ::isatty(STDERR_FILENO) == 1);
-    close = WaitForCloseEvent(PageFetcherFor(svc), svc->options().namespace_name, ex, nullptr);
+    close = WaitForCloseEvent(PageFetcherFor(svc), svc->options().namespace_name, ex, nullptr,
+                              kClientRetryFor);
   }
   if (!close.ok()) {
     PrintError(close.status().message());

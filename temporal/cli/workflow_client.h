@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "client/retry.h"
 #include "client/workflow_service.h"
 #include "quarry/status.h"
 
@@ -18,6 +19,12 @@ struct Target {
 };
 
 void PrintJson(const nlohmann::json& j);
+
+// The client's calls that change something (start, cancel) and its waits for a result ride out a
+// server outage of up to this long (docs/temporal.md, "Riding out an outage"); reads (describe,
+// list) report an unreachable server at once.
+inline constexpr std::chrono::seconds kClientRetryFor{30};
+RetryUntil ClientRetry();
 std::string RandomSuffix();
 
 // Starts `workflow_type` with `input` as t->workflow_id (a random "<id_prefix>-…" when empty);

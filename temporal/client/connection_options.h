@@ -29,6 +29,9 @@ struct ConnectionOptions {
   std::chrono::milliseconds rpc_deadline{30'000};
   // A workflow task carries the full history; large histories exceed gRPC's 4 MiB default.
   int max_receive_message_bytes = 128 * 1024 * 1024;
+  // The worker logs once when the server becomes unreachable and once when it is back; the
+  // client commands report their errors themselves.
+  bool log_reachability = false;
 };
 
 // "<pid>@<hostname>", the convention of the official SDKs.

@@ -1,5 +1,10 @@
 #include "client/history.h"
 
+#include <optional>
+#include <random>
+#include <thread>
+
+#include "client/retry.h"
 #include "client/workflow_service.h"
 
 namespace quarry::temporal {
@@ -54,8 +59,11 @@ StatusOr<history_pb::History> GetFullHistory(
 StatusOr<history_pb::HistoryEvent> WaitForCloseEvent(
     const HistoryPageFetcher& fetch, const std::string& namespace_name,
     const ::temporal::api::common::v1::WorkflowExecution& execution,
-    const std::function<bool()>& keep_waiting) {
+    const std::function<bool()>& keep_waiting, std::chrono::milliseconds ride_out) {
   std::string token;
+  std::optional<std::chrono::steady_clock::time_point> unreachable_since;
+  int failures = 0;
+  std::mt19937_64 rng{std::random_device{}()};
   while (true) {
     if (keep_waiting && !keep_waiting()) return CancelledError("stopped waiting for the result");
     wfs::GetWorkflowExecutionHistoryRequest req;
@@ -69,8 +77,16 @@ StatusOr<history_pb::HistoryEvent> WaitForCloseEvent(
     if (!resp.ok()) {
       // The long poll outlived its deadline without the workflow closing: poll again.
       if (resp.status().code() == StatusCode::kDeadlineExceeded) continue;
-      return resp.status();
+      if (resp.status().code() != StatusCode::kUnavailable) return resp.status();
+      const auto now = std::chrono::steady_clock::now();
+      if (!unreachable_since) unreachable_since = now;
+      if (now - *unreachable_since >= ride_out) return resp.status();
+      std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(
+          FullJitterDelay(failures++, Backoff{}, rng), *unreachable_since + ride_out - now));
+      continue;
     }
+    unreachable_since.reset();
+    failures = 0;
     if (resp->history().events_size() > 0) {
       return resp->history().events(resp->history().events_size() - 1);
     }

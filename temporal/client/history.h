@@ -2,6 +2,7 @@
 // with GetWorkflowExecutionHistory and next_page_token until the token comes back empty.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -33,10 +34,13 @@ StatusOr<history_pb::History> GetFullHistory(
     const ::temporal::api::common::v1::WorkflowExecution& execution);
 
 // Blocks (in successive long polls) until the execution closes and returns its close event.
-// `keep_waiting` is asked between polls; returning false ends the wait with Cancelled.
+// `keep_waiting` is asked between polls; returning false ends the wait with Cancelled. An
+// unreachable server (kUnavailable) is polled again with backoff until it has been unreachable
+// for `ride_out` without a break; then its error is returned.
 StatusOr<history_pb::HistoryEvent> WaitForCloseEvent(
     const HistoryPageFetcher& fetch, const std::string& namespace_name,
     const ::temporal::api::common::v1::WorkflowExecution& execution,
-    const std::function<bool()>& keep_waiting);
+    const std::function<bool()>& keep_waiting,
+    std::chrono::milliseconds ride_out = std::chrono::milliseconds(0));
 
 }  // namespace quarry::temporal

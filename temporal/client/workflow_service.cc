@@ -1,9 +1,14 @@
 #include "client/workflow_service.h"
 
+#include <grpc/support/log.h>
 #include <grpcpp/grpcpp.h>
 
 #include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "quarry/log.h"
 
 #include "temporal/api/workflowservice/v1/service.grpc.pb.h"
 
@@ -64,6 +69,20 @@ Status FromGrpc(const grpc::Status& s, const char* method, const std::string& ad
   }
 }
 
+// gRPC writes its own lines to stderr (e.g. "E1203 ... ssl_transport_security.cc:1420] Handshake
+// failed ..." before a TLS error we report anyway). Errors are one line each, so its lines go to
+// our logger at debug level instead (QUARRY_LOG_LEVEL=debug shows them).
+void RouteGrpcLog(gpr_log_func_args* args) {
+  log::Write(log::Level::kDebug, std::string("grpc: ") + (args->message ? args->message : ""),
+             nullptr,
+             nlohmann::json{{"file", args->file ? args->file : ""}, {"line", args->line}}.dump());
+}
+
+void InstallGrpcLogRouting() {
+  static std::once_flag once;
+  std::call_once(once, [] { gpr_set_log_function(&RouteGrpcLog); });
+}
+
 }  // namespace
 
 WorkflowService::WorkflowService(const ConnectionOptions& options)
@@ -75,8 +94,14 @@ StatusOr<std::unique_ptr<WorkflowService>> WorkflowService::Connect(
     const ConnectionOptions& options) {
   if (options.address.empty()) return InvalidArgumentError("--address must not be empty");
   if (options.namespace_name.empty()) return InvalidArgumentError("--namespace must not be empty");
+  InstallGrpcLogRouting();
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  // gRPC's reconnect backoff grows to 120 s by default: after a server restart the channel could
+  // stay in TRANSIENT_FAILURE long after the server is back, and every retried report would fail
+  // fast without trying. Reconnect at least every 5 s.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 500);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5'000);
   std::shared_ptr<grpc::ChannelCredentials> creds;
   const TlsOptions& tls = options.tls;
   if (tls.enabled || !options.api_key.empty() || !tls.ca_file.empty() || !tls.cert_file.empty() ||
@@ -121,8 +146,27 @@ StatusOr<Resp> WorkflowService::Invoke(const char* method, const Req& req, CallK
     std::lock_guard<std::mutex> lock(polls_mu_);
     polls_.erase(&ctx);
   }
-  if (!s.ok()) return FromGrpc(s, method, options_.address);
+  if (!s.ok()) {
+    Status st = FromGrpc(s, method, options_.address);
+    if (st.code() == StatusCode::kUnavailable) NoteUnreachable(st);
+    return st;
+  }
+  NoteReachable();
   return resp;
+}
+
+void WorkflowService::NoteUnreachable(const Status& s) {
+  if (!options_.log_reachability) return;
+  if (unreachable_.exchange(true)) return;
+  log::Write(
+      log::Level::kWarn,
+      s.message() + "; retrying until it answers (finished tasks report their results then)");
+}
+
+void WorkflowService::NoteReachable() {
+  if (!options_.log_reachability) return;
+  if (!unreachable_.exchange(false)) return;
+  log::Write(log::Level::kInfo, "server at " + options_.address + " is reachable again");
 }
 
 void WorkflowService::StopPolling() {

@@ -75,6 +75,9 @@ class WorkflowService {
   // Cancelled at once: the first step of a graceful worker shutdown. Other calls still work, so
   // running tasks can report their results.
   void StopPolling();
+  // True once StopPolling() was called: a Cancelled poll then means "stop", not a connection
+  // the server closed.
+  bool polling_stopped() const { return polling_stopped_.load(); }
 
  private:
   class Stub;
@@ -84,7 +87,13 @@ class WorkflowService {
   template <typename Resp, typename Req, typename Call>
   StatusOr<Resp> Invoke(const char* method, const Req& req, CallKind kind, Call call);
 
+  // With options_.log_reachability: one line when calls start failing with UNAVAILABLE, one
+  // when a call succeeds again (not one per poll or retry).
+  void NoteUnreachable(const Status& s);
+  void NoteReachable();
+
   ConnectionOptions options_;
+  std::atomic<bool> unreachable_{false};
   std::unique_ptr<Stub> stub_;
   std::mutex polls_mu_;
   std::set<grpc::ClientContext*> polls_;

@@ -1,9 +1,11 @@
 #include "worker/activity_worker.h"
 
 #include "client/payload.h"
+#include "client/retry.h"
 #include "quarry/log.h"
 #include "worker/batch_runs_activity.h"
 #include "worker/notify_activity.h"
+#include "worker/task_deadlines.h"
 #include "workflows/batch_params.h"
 
 namespace quarry::temporal {
@@ -25,8 +27,13 @@ struct ActivityWorker::Running {
   std::condition_variable cv;
   bool done = false;
   // Why the run was cancelled; decides what Temporal is told.
-  bool cancel_requested = false;  // by the workflow: RespondActivityTaskCanceled
-  bool abandoned = false;         // activity gone, deadline passed or shutdown: no answer
+  bool cancel_requested = false;      // by the workflow: RespondActivityTaskCanceled
+  bool abandoned = false;             // activity gone, deadline passed or shutdown: no answer
+  std::atomic<bool> finished{false};  // `done` for the heartbeat retries, which hold no lock
+  // Our steady clock: when the task arrived and when the server last acknowledged a heartbeat.
+  // They bound the retries of every report (worker/task_deadlines.h).
+  std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_heartbeat = received;  // under mu
   std::thread thread;
 };
 
@@ -53,6 +60,7 @@ void ActivityWorker::StopPolling() {
 }
 
 void ActivityWorker::CancelRunning(const char* reason) {
+  reports_abandoned_.store(true);
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& [id, r] : running_) {
     {
@@ -111,11 +119,14 @@ void ActivityWorker::PollLoop() {
     req.set_identity(opts.identity);
     auto resp = service_->PollActivityTaskQueue(req);
     if (!resp.ok()) {
-      if (resp.status().code() == StatusCode::kCancelled) return;
+      if (resp.status().code() == StatusCode::kCancelled && service_->polling_stopped()) return;
       if (resp.status().code() != StatusCode::kDeadlineExceeded) {
-        Warn("activity poll failed: " + resp.status().message());
+        // An unreachable server is logged once by the service, not once per poll.
+        if (resp.status().code() != StatusCode::kUnavailable) {
+          Warn("activity poll failed: " + resp.status().message());
+        }
         backoff = std::min(std::max(backoff * 2, std::chrono::milliseconds(200)),
-                           std::chrono::milliseconds(10'000));
+                           std::chrono::milliseconds(5'000));
       }
       continue;
     }
@@ -162,8 +173,19 @@ void ActivityWorker::HeartbeatLoop(Running* r, const wfs::PollActivityTaskQueueR
     req.set_namespace_(opts.namespace_name);
     req.set_identity(opts.identity);
     *req.mutable_details() = JsonPayloads(r->progress.Details());
-    auto resp = service_->RecordActivityTaskHeartbeat(req);
+    // A heartbeat lost in an outage is retried until the server would time the attempt out;
+    // the run's end (the final report takes over) stops the retries.
+    RetryUntil until;
+    {
+      std::lock_guard<std::mutex> l(r->mu);
+      until.deadline = ActivityAcceptDeadline(task, r->received, r->last_heartbeat);
+    }
+    until.stop = [r] { return r->finished.load(); };
+    auto resp = RetryTransient<wfs::RecordActivityTaskHeartbeatResponse>(
+        until, [&] { return service_->RecordActivityTaskHeartbeat(req); });
     lock.lock();
+    if (r->done) return;  // the final report takes over
+    if (resp.ok()) r->last_heartbeat = std::chrono::steady_clock::now();
     if (!resp.ok()) {
       if (resp.status().code() == StatusCode::kNotFound) {
         // The server no longer knows this attempt (timed out, workflow closed or reset).
@@ -213,6 +235,7 @@ void ActivityWorker::RunTask(std::shared_ptr<Running> r, wfs::PollActivityTaskQu
   {
     std::lock_guard<std::mutex> lock(r->mu);
     r->done = true;
+    r->finished.store(true);
     cancel_requested = r->cancel_requested;
     abandoned = r->abandoned;
   }
@@ -222,6 +245,17 @@ void ActivityWorker::RunTask(std::shared_ptr<Running> r, wfs::PollActivityTaskQu
   const nlohmann::json details = outcome.kind == ActivityOutcome::Kind::kCompleted
                                      ? outcome.result
                                      : outcome.error.details.value_or(nullptr);
+  // Every report is retried through an outage until the server would no longer accept it (the
+  // attempt's deadlines, docs/temporal.md "Riding out an outage"): a finished run whose result
+  // was lost would be timed out and run again. After the shutdown grace the worker stops trying.
+  RetryUntil until;
+  {
+    std::lock_guard<std::mutex> lock(r->mu);
+    until.deadline = ActivityAcceptDeadline(task, r->received, r->last_heartbeat);
+  }
+  until.stop = [this] { return reports_abandoned_.load(); };
+  int calls = 0;
+  auto report = [&](auto send) { return RetryTransient(until, send, &calls); };
   Status sent;
   if (cancel_requested) {
     wfs::RespondActivityTaskCanceledRequest req;
@@ -229,7 +263,7 @@ void ActivityWorker::RunTask(std::shared_ptr<Running> r, wfs::PollActivityTaskQu
     req.set_namespace_(opts.namespace_name);
     req.set_identity(opts.identity);
     if (!details.is_null()) *req.mutable_details() = JsonPayloads(details);
-    sent = service_->RespondActivityTaskCanceled(req).status();
+    sent = report([&] { return service_->RespondActivityTaskCanceled(req).status(); });
     Info("activity canceled: " + where);
   } else if (abandoned) {
     Info("activity stopped without a result: " + where + " (" +
@@ -240,7 +274,7 @@ void ActivityWorker::RunTask(std::shared_ptr<Running> r, wfs::PollActivityTaskQu
     req.set_namespace_(opts.namespace_name);
     req.set_identity(opts.identity);
     *req.mutable_result() = JsonPayloads(outcome.result);
-    sent = service_->RespondActivityTaskCompleted(req).status();
+    sent = report([&] { return service_->RespondActivityTaskCompleted(req).status(); });
     Info("activity completed: " + where);
   } else {
     wfs::RespondActivityTaskFailedRequest req;
@@ -249,10 +283,18 @@ void ActivityWorker::RunTask(std::shared_ptr<Running> r, wfs::PollActivityTaskQu
     req.set_identity(opts.identity);
     *req.mutable_failure() = ToFailure(outcome.error);
     *req.mutable_last_heartbeat_details() = JsonPayloads(r->progress.Details());
-    sent = service_->RespondActivityTaskFailed(req).status();
+    sent = report([&] { return service_->RespondActivityTaskFailed(req).status(); });
     Info("activity failed: " + where + ": " + outcome.error.type + ": " + outcome.error.message);
   }
-  if (!sent.ok()) Warn("reporting activity " + where + " failed: " + sent.message());
+  if (sent.ok() && calls > 1) {
+    Info("activity " + where + ": result reported after " + std::to_string(calls) + " tries");
+  } else if (!sent.ok() && calls > 1 && sent.code() == StatusCode::kNotFound) {
+    // An earlier try may have reached the server before its answer was lost.
+    Info("activity " + where + ": the server no longer knows the task after " +
+         std::to_string(calls) + " tries (accepted by an earlier one, or timed out)");
+  } else if (!sent.ok()) {
+    Warn("reporting activity " + where + " failed: " + sent.message());
+  }
 }
 
 }  // namespace quarry::temporal

@@ -3,6 +3,7 @@
 // and a heartbeat loop per activity that carries progress and learns about cancellation.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -54,6 +55,7 @@ class ActivityWorker {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
+  std::atomic<bool> reports_abandoned_{false};  // CancelRunning: the grace period is over
   uint64_t next_id_ = 0;
   std::map<uint64_t, std::shared_ptr<Running>> running_;
   std::vector<std::thread> finished_;

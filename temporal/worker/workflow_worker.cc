@@ -4,8 +4,10 @@
 
 #include "client/failure.h"
 #include "client/history.h"
+#include "client/retry.h"
 #include "quarry/log.h"
 #include "temporal/api/enums/v1/query.pb.h"
+#include "worker/task_deadlines.h"
 #include "workflows/replay.h"
 
 namespace quarry::temporal {
@@ -60,23 +62,33 @@ void WorkflowWorker::PollLoop() {
     req.mutable_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
     req.set_identity(opts.identity);
     auto resp = service_->PollWorkflowTaskQueue(req);
+    const auto received = std::chrono::steady_clock::now();
     if (!resp.ok()) {
-      if (resp.status().code() == StatusCode::kCancelled) return;
+      if (resp.status().code() == StatusCode::kCancelled && service_->polling_stopped()) return;
       if (resp.status().code() != StatusCode::kDeadlineExceeded) {
-        Warn("workflow poll failed: " + resp.status().message());
+        // An unreachable server is logged once by the service, not once per poll.
+        if (resp.status().code() != StatusCode::kUnavailable) {
+          Warn("workflow poll failed: " + resp.status().message());
+        }
         backoff = std::min(std::max(backoff * 2, std::chrono::milliseconds(200)),
-                           std::chrono::milliseconds(10'000));
+                           std::chrono::milliseconds(5'000));
       }
       continue;
     }
     backoff = std::chrono::milliseconds(0);
     if (resp->task_token().empty()) continue;
-    Process(*resp);
+    Process(*resp, received);
   }
 }
 
-void WorkflowWorker::Process(const wfs::PollWorkflowTaskQueueResponse& task) {
+void WorkflowWorker::Process(const wfs::PollWorkflowTaskQueueResponse& task,
+                             std::chrono::steady_clock::time_point received) {
   const auto& opts = service_->options();
+  // Answers are retried through an outage while the server still accepts them for this task
+  // (its workflow task timeout); past that the server times the task out and schedules it again.
+  RetryUntil until;
+  until.deadline = WorkflowTaskAcceptDeadline(task, received);
+  auto send = [&](auto call) { return RetryTransient(until, [&] { return call().status(); }); };
   const std::string where = task.workflow_type().name() + " " +
                             task.workflow_execution().workflow_id() + "/" +
                             task.workflow_execution().run_id();
@@ -90,8 +102,8 @@ void WorkflowWorker::Process(const wfs::PollWorkflowTaskQueueResponse& task) {
                            ? "NonDeterministicError"
                            : "WorkflowTaskError";
     *req.mutable_failure() = ToFailure({type, message, false, std::nullopt});
-    auto sent = service_->RespondWorkflowTaskFailed(req);
-    if (!sent.ok()) Warn("RespondWorkflowTaskFailed for " + where + ": " + sent.status().message());
+    Status sent = send([&] { return service_->RespondWorkflowTaskFailed(req); });
+    if (!sent.ok()) Warn("RespondWorkflowTaskFailed for " + where + ": " + sent.message());
   };
 
   // Our workflows define no queries. Answer them at once rather than letting callers (the Web
@@ -103,15 +115,18 @@ void WorkflowWorker::Process(const wfs::PollWorkflowTaskQueueResponse& task) {
     req.set_namespace_(opts.namespace_name);
     req.set_completed_type(enums::QUERY_RESULT_TYPE_FAILED);
     req.set_error_message(no_queries);
-    auto sent = service_->RespondQueryTaskCompleted(req);
-    if (!sent.ok()) Warn("RespondQueryTaskCompleted for " + where + ": " + sent.status().message());
+    Status sent = send([&] { return service_->RespondQueryTaskCompleted(req); });
+    if (!sent.ok()) Warn("RespondQueryTaskCompleted for " + where + ": " + sent.message());
     return;
   }
 
   history_pb::History history = task.history();
-  Status paged =
-      AppendRemainingHistory(PageFetcherFor(service_), opts.namespace_name,
-                             task.workflow_execution(), task.next_page_token(), &history);
+  HistoryPageFetcher fetch_page = [this, &until](const wfs::GetWorkflowExecutionHistoryRequest& r) {
+    return RetryTransient<wfs::GetWorkflowExecutionHistoryResponse>(
+        until, [&] { return service_->GetWorkflowExecutionHistory(r); });
+  };
+  Status paged = AppendRemainingHistory(fetch_page, opts.namespace_name, task.workflow_execution(),
+                                        task.next_page_token(), &history);
   if (!paged.ok()) {
     Warn("workflow task " + where + ": cannot read its history: " + paged.message());
     return fail_task(enums::WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE,
@@ -132,10 +147,8 @@ void WorkflowWorker::Process(const wfs::PollWorkflowTaskQueueResponse& task) {
         answer.set_result_type(enums::QUERY_RESULT_TYPE_FAILED);
         answer.set_error_message(no_queries);
       }
-      auto sent = service_->RespondWorkflowTaskCompleted(req);
-      if (!sent.ok()) {
-        Warn("RespondWorkflowTaskCompleted for " + where + ": " + sent.status().message());
-      }
+      Status sent = send([&] { return service_->RespondWorkflowTaskCompleted(req); });
+      if (!sent.ok()) Warn("RespondWorkflowTaskCompleted for " + where + ": " + sent.message());
       return;
     }
     case ReplayResult::Kind::kNonDeterministic:

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -28,7 +29,9 @@ class WorkflowWorker {
   void Join();
 
   // One task: replay and answer. Public for tests.
-  void Process(const wfs::PollWorkflowTaskQueueResponse& task);
+  // `received`: when the poll returned the task (bounds the retries of its answer).
+  void Process(const wfs::PollWorkflowTaskQueueResponse& task,
+               std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now());
 
  private:
   void PollLoop();
