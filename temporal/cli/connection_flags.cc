@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "quarry/log.h"
+
 namespace quarry::temporal::cli {
 
 void AddConnectionFlags(CLI::App* cmd, ConnectionOptions* o) {
@@ -20,7 +22,8 @@ void AddConnectionFlags(CLI::App* cmd, ConnectionOptions* o) {
 }
 
 void PrintError(const std::string& message) {
-  std::fprintf(stderr, "Error: %s\n", message.c_str());
+  // log::Error keeps it one line whatever the message carries (server texts, ids with newlines).
+  log::Error(message);
 }
 
 }  // namespace quarry::temporal::cli

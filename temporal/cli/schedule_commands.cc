@@ -10,6 +10,7 @@
 #include "cli/schedule_spec.h"
 #include "cli/workflow_client.h"
 #include "client/workflow_service.h"
+#include "quarry/redact.h"
 #include "workflows/extraction_params.h"
 
 namespace quarry::temporal::cli {
@@ -30,7 +31,7 @@ std::string Dump(const json& j, int indent) {
 // schedule that is missing.
 std::string NotFoundMessage(const Status& s, const std::string& schedule_id) {
   if (s.code() == StatusCode::kNotFound && s.message().find("amespace") == std::string::npos) {
-    return "schedule not found: " + schedule_id;
+    return "schedule not found: " + PrintableValue(schedule_id);
   }
   return s.message();
 }
@@ -90,9 +91,9 @@ int Create(CreateFlags& f) {
   if (!resp.ok()) {
     const Status& s = resp.status();
     if (s.code() == StatusCode::kAlreadyExists) {
-      PrintError("schedule already exists: " + f.schedule_id);
+      PrintError("schedule already exists: " + PrintableValue(f.schedule_id));
     } else if (s.code() == StatusCode::kInvalidArgument) {
-      PrintError("invalid schedule " + f.schedule_id + ": " + s.message());
+      PrintError("invalid schedule " + PrintableValue(f.schedule_id) + ": " + s.message());
     } else {
       PrintError(s.message());
     }
@@ -181,7 +182,7 @@ int Delete(const ScheduleTarget& t) {
     return 2;
   }
   // Workflows the schedule already started are not touched: they finish on their own.
-  std::fprintf(stderr, "deleted schedule %s\n", t.schedule_id.c_str());
+  std::fprintf(stderr, "deleted schedule %s\n", PrintableValue(t.schedule_id).c_str());
   return 0;
 }
 
