@@ -108,7 +108,8 @@ def temporal_server():
 class Worker:
     """A quarry-temporal worker process, tagged like every process the test starts."""
 
-    def __init__(self, server: DevServer, task_queue: str, log_path: Path, extra=()):
+    def __init__(self, server: DevServer, task_queue: str, log_path: Path, extra=(),
+                 env: dict | None = None):
         # Heartbeat every second so cancellation reaches a run quickly; `extra` may override.
         defaults = {"--heartbeat-interval": "1s", "--shutdown-grace": "5s"}
         for flag in extra:
@@ -117,7 +118,7 @@ class Worker:
                      task_queue, *[x for kv in defaults.items() for x in kv], *extra]
         self.log_path = log_path
         self.log = open(log_path, "ab")
-        self.proc = subprocess.Popen(self.args, cwd=qh.REPO, env=qh.quarry_env(),
+        self.proc = subprocess.Popen(self.args, cwd=qh.REPO, env=qh.quarry_env(env),
                                      stdin=subprocess.DEVNULL, stdout=self.log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -157,9 +158,10 @@ class TemporalEnv:
         self.task_queue = f"quarry-e2e-{uuid.uuid4().hex[:10]}"
         self.workers: list[Worker] = []
 
-    def worker(self, *extra) -> Worker:
+    def worker(self, *extra, env: dict | None = None) -> Worker:
+        """`env`: variables added to the worker's environment."""
         w = Worker(self.server, self.task_queue, self.tmp_path / f"worker-{len(self.workers)}.log",
-                   extra)
+                   extra, env)
         self.workers.append(w)
         return w
 
