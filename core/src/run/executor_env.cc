@@ -23,11 +23,16 @@ constexpr std::array<std::string_view, 6> kNotSecret = {
     "AWS_ENDPOINT_URL", "TEMPORAL_ADDRESS",   "TEMPORAL_NAMESPACE",
 };
 
+// Read by Quarry, never by the executor (the endpoint reaches it in the run request), and a
+// browser endpoint URL may carry a token.
+constexpr std::array<std::string_view, 1> kQuarryOnly = {"QUARRY_BROWSER_ENDPOINT"};
+
 std::string_view NameOf(std::string_view kv) { return kv.substr(0, kv.find('=')); }
 
 }  // namespace
 
 bool IsQuarryCredentialEnv(std::string_view name) {
+  if (std::find(kQuarryOnly.begin(), kQuarryOnly.end(), name) != kQuarryOnly.end()) return true;
   if (std::find(kNotSecret.begin(), kNotSecret.end(), name) != kNotSecret.end()) return false;
   for (std::string_view p : kCredentialPrefixes) {
     if (name.starts_with(p)) return true;
