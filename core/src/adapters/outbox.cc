@@ -151,17 +151,17 @@ StatusOr<std::vector<OutboxEntry>> Outbox::Pending() {
     }
     OutboxEntry e;
     e.key = key;
-    e.state = j.value("state", "");
+    e.state = json::StringOr(j, "state", "");
     if (e.state != kOutboxPending) continue;
-    e.run_id = j.value("run_id", "");
-    e.source = j.value("source", "");
-    e.category = j.value("category", "");
-    e.day = j.value("day", "");
-    e.adapter_type = j.value("adapter_type", "");
-    e.target = j.value("target", "");
-    e.target_key = j.value("target_key", "");
-    e.created_at = j.value("created_at", "");
-    e.notification = j.value("notification", "");
+    e.run_id = json::StringOr(j, "run_id", "");
+    e.source = json::StringOr(j, "source", "");
+    e.category = json::StringOr(j, "category", "");
+    e.day = json::StringOr(j, "day", "");
+    e.adapter_type = json::StringOr(j, "adapter_type", "");
+    e.target = json::StringOr(j, "target", "");
+    e.target_key = json::StringOr(j, "target_key", "");
+    e.created_at = json::StringOr(j, "created_at", "");
+    e.notification = json::StringOr(j, "notification", "");
     std::string name = key.substr(dir.size());
     e.created_unix_ns = std::atoll(name.substr(0, name.find('-')).c_str());
     out.push_back(std::move(e));

@@ -47,4 +47,19 @@ StatusOr<nlohmann::json> ParseJson(std::string_view text, std::string_view what,
   return v;
 }
 
+std::string StringOr(const nlohmann::json& obj, const char* key, std::string fallback) {
+  if (!obj.is_object()) return fallback;
+  auto it = obj.find(key);
+  if (it == obj.end() || !it->is_string()) return fallback;
+  return it->get<std::string>();
+}
+
+int64_t IntOr(const nlohmann::json& obj, const char* key, int64_t fallback) {
+  if (!obj.is_object()) return fallback;
+  auto it = obj.find(key);
+  if (it == obj.end() || !it->is_number_integer()) return fallback;
+  if (it->is_number_unsigned() && it->get<uint64_t>() > uint64_t{INT64_MAX}) return fallback;
+  return it->get<int64_t>();
+}
+
 }  // namespace quarry::json

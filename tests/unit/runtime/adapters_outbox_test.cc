@@ -154,6 +154,21 @@ TEST(AdaptersOutboxTest, RecordsWithoutTargetKeyMatchByTarget) {
   EXPECT_EQ(r->delivered, 1);
 }
 
+// Found by reading after fuzz findings: {"state": 5} made nlohmann's value() throw, and
+// `quarry outbox list` terminated.
+TEST(AdaptersOutboxTest, FieldsOfTheWrongTypeDoNotThrow) {
+  auto store = lode::NewMemStore();
+  ASSERT_TRUE(store
+                  ->Put("datasets/quarry/partitions/source=s/category=c/day=2026-03-22/run_id=r0/"
+                        "event_type=adapter_outbox/00000000000000000001-notification_pending.json",
+                        R"({"state":5,"run_id":["x"],"notification":{}})")
+                  .ok());
+  Outbox outbox(store, "quarry");
+  auto pending = outbox.Pending();
+  ASSERT_TRUE(pending.ok()) << pending.status().message();
+  EXPECT_TRUE(pending->empty());
+}
+
 TEST(AdaptersOutboxTest, EmptyDatasetHasNothingPending) {
   Outbox outbox(lode::NewMemStore(), "quarry");
   auto pending = outbox.Pending();

@@ -30,4 +30,10 @@ size_t FindTooDeep(std::string_view text, int max_depth = kMaxUserDepth);
 StatusOr<nlohmann::json> ParseJson(std::string_view text, std::string_view what,
                                    int max_depth = kMaxUserDepth);
 
+// obj[key] when `obj` is an object whose `key` holds a value of the wanted type, else `fallback`.
+// nlohmann's value() throws on a type mismatch ({"outcome": 5}); input from peers, files and
+// histories must never get that far.
+std::string StringOr(const nlohmann::json& obj, const char* key, std::string fallback);
+int64_t IntOr(const nlohmann::json& obj, const char* key, int64_t fallback);
+
 }  // namespace quarry::json
