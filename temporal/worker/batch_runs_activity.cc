@@ -1,5 +1,7 @@
 #include "worker/batch_runs_activity.h"
 
+#include "quarry/json/parse.h"
+
 #include <openssl/evp.h>
 
 #include <cerrno>
@@ -46,9 +48,15 @@ ActivityOutcome ReadBatchRuns(const std::optional<json>& input) {
     return ConfigError(std::string(kReadRunsActivity) + " needs {runs_file, ...}");
   }
   const std::string path = (*input)["runs_file"].get<std::string>();
-  const std::string want_sha = input->value("runs_file_sha256", std::string());
-  const int64_t offset = input->value("runs_offset", int64_t{0});
-  const int64_t count = input->value("runs_count", int64_t{-1});
+  const std::string want_sha = ::quarry::json::StringOr(*input, "runs_file_sha256", "");
+  const int64_t offset = ::quarry::json::IntOr(*input, "runs_offset", -2);
+  const int64_t count = ::quarry::json::IntOr(*input, "runs_count", -2);
+  if (offset < 0 && input->contains("runs_offset")) {
+    return ConfigError("runs_offset must be an integer >= 0");
+  }
+  if (count < -1 && input->contains("runs_count")) {
+    return ConfigError("runs_count must be an integer >= 0 (or -1: to the end)");
+  }
 
   std::ifstream in(path, std::ios::binary);
   if (!in) return ConfigError("cannot read runs file " + path + ": " + std::strerror(errno));
@@ -64,10 +72,12 @@ ActivityOutcome ReadBatchRuns(const std::optional<json>& input) {
 
   const std::vector<RunLine> lines = SplitRunLines(text);
   const int64_t total = static_cast<int64_t>(lines.size());
-  const int64_t end = count < 0 ? total : std::min(total, offset + count);
+  const int64_t first = std::min(std::max<int64_t>(offset, 0), total);
+  // count < 0: to the end. Written so that no sum can overflow, whatever the input says.
+  const int64_t end = count < 0 ? total : first + std::min(count, total - first);
   json runs = json::array();
   size_t bytes = 0;
-  for (int64_t i = offset; i < end; ++i) {
+  for (int64_t i = first; i < end; ++i) {
     const std::string where = "runs file " + path + " line " + std::to_string(lines[i].line_no);
     // The file may have changed since `batch` checked it, or been written by another client.
     if (size_t at = ::quarry::json::FindTooDeep(lines[i].text, kMaxRunLineDepth);

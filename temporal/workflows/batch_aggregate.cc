@@ -1,5 +1,7 @@
 #include "workflows/batch_aggregate.h"
 
+#include "quarry/json/parse.h"
+
 #include "workflows/batch_params.h"
 
 namespace quarry::temporal {
@@ -17,9 +19,14 @@ void BatchAggregate::AddFailed(json entry) {
 
 void BatchAggregate::Merge(const json& r) {
   if (!r.is_object()) return;
-  succeeded_ += r.value("succeeded", int64_t{0});
-  canceled_ += r.value("canceled", int64_t{0});
-  const int64_t failed = r.value("failed", int64_t{0});
+  // Counts come from child workflows, whose results any client can forge: wrong types count as
+  // 0 and sums saturate rather than overflow.
+  auto add = [](int64_t* to, int64_t n) {
+    if (__builtin_add_overflow(*to, n, to)) *to = n < 0 ? INT64_MIN : INT64_MAX;
+  };
+  add(&succeeded_, ::quarry::json::IntOr(r, "succeeded", 0));
+  add(&canceled_, ::quarry::json::IntOr(r, "canceled", 0));
+  const int64_t failed = ::quarry::json::IntOr(r, "failed", 0);
   int64_t listed = 0;
   if (r.contains("failed_runs") && r["failed_runs"].is_array()) {
     for (const auto& e : r["failed_runs"]) {
@@ -27,7 +34,10 @@ void BatchAggregate::Merge(const json& r) {
       ++listed;
     }
   }
-  failed_ += failed - listed;  // runs the chunk counted but did not list
+  // runs the chunk counted but did not list
+  int64_t unlisted = 0;
+  if (__builtin_sub_overflow(failed, listed, &unlisted)) unlisted = 0;
+  add(&failed_, unlisted);
   if (failed > listed) truncated_ = true;
   if (r.contains("failed_chunks") && r["failed_chunks"].is_array()) {
     for (const auto& c : r["failed_chunks"]) failed_chunks_.push_back(c);

@@ -1,5 +1,7 @@
 #include "workflows/batch_workflow.h"
 
+#include "quarry/json/parse.h"
+
 #include <charconv>
 #include <optional>
 #include <vector>
@@ -134,7 +136,7 @@ class BatchWorkflow : public Workflow {
                               {"message", merged.status().message()}});
         continue;
       }
-      std::string job_id = merged->value("job_id", std::string());
+      std::string job_id = ::quarry::json::StringOr(*merged, "job_id", "");
       if (job_id.empty()) job_id = params_.job_id_prefix + "run-" + std::to_string(index);
       const std::string prefix = "run-" + std::to_string(index) + "/";
       runs_[local].emplace(prefix, ctx.info().run_id + "/run-" + std::to_string(index),

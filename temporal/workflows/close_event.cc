@@ -1,5 +1,7 @@
 #include "workflows/close_event.h"
 
+#include "quarry/json/parse.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -57,8 +59,8 @@ ClosedWorkflowView ViewCloseEvent(const ::temporal::api::history::v1::HistoryEve
         break;
       }
       std::string outcome = "success";
-      if (result.is_object() && result.contains("final") && result["final"].is_object()) {
-        outcome = result["final"].value("outcome", outcome);
+      if (result.is_object() && result.contains("final")) {
+        outcome = ::quarry::json::StringOr(result["final"], "outcome", outcome);
       }
       v.exit_code = ExitCodeForOutcome(outcome);
       break;

@@ -1,5 +1,7 @@
 #include "workflows/extraction_workflow.h"
 
+#include "quarry/json/parse.h"
+
 #include <optional>
 
 #include "workflows/extraction_params.h"
@@ -20,7 +22,7 @@ class ExtractionWorkflow : public Workflow {
                                                              ParseExtractionWorkflowParams);
     if (!params) return;
     params_ = std::move(*params);
-    std::string job_id = params_.run_template.value("job_id", std::string());
+    std::string job_id = ::quarry::json::StringOr(params_.run_template, "job_id", "");
     if (job_id.empty()) job_id = info.workflow_id;
     run_.emplace("", info.run_id, params_.run_template, job_id, &params_.retry, &params_.activity);
     run_->Start(ctx);

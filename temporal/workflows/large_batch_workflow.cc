@@ -1,5 +1,7 @@
 #include "workflows/large_batch_workflow.h"
 
+#include "quarry/json/parse.h"
+
 #include <algorithm>
 #include <map>
 
@@ -42,7 +44,7 @@ class LargeBatchWorkflow : public Workflow {
       return FailConfig(ctx, "reading " + params_.runs_file + ": " + why);
     }
     total_ = (*r.result)["line_count"].get<int64_t>();
-    sha256_ = r.result->value("sha256", std::string());
+    sha256_ = ::quarry::json::StringOr(*r.result, "sha256", "");
     if (total_ == 0) return FailConfig(ctx, params_.runs_file + " has no runs");
     StartMore(ctx);
   }

@@ -116,9 +116,10 @@ class Context : public WorkflowContext {
   std::vector<command_pb::Command> TakeCommands() { return std::exchange(out_, {}); }
 
   void ScheduleActivity(const ActivityOptions& o) override {
-    auto* a = Add(enums::COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK)
-                  ->mutable_schedule_activity_task_command_attributes();
-    if (!a) return;
+    // Add() returns null once the workflow closed in this task: nothing more is scheduled.
+    auto* c = Add(enums::COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK);
+    if (!c) return;
+    auto* a = c->mutable_schedule_activity_task_command_attributes();
     a->set_activity_id(o.activity_id);
     a->mutable_activity_type()->set_name(o.activity_type);
     a->mutable_task_queue()->set_name(o.task_queue);

@@ -1,5 +1,7 @@
 #include "workflows/run_attempts.h"
 
+#include "quarry/json/parse.h"
+
 #include "workflows/run_id.h"
 
 namespace quarry::temporal {
@@ -77,9 +79,7 @@ RunAttempts::State RunAttempts::OnActivityResolved(WorkflowContext& ctx,
   switch (r.kind) {
     case ActivityResolution::Kind::kCompleted:
       last_result_ = r.result.value_or(json());
-      entry["outcome"] = last_result_.is_object()
-                             ? last_result_.value("outcome", std::string("success"))
-                             : std::string("success");
+      entry["outcome"] = ::quarry::json::StringOr(last_result_, "outcome", "success");
       break;
     case ActivityResolution::Kind::kFailed:
       last_failure_ = r.failure;
