@@ -1,8 +1,16 @@
 #include "run/artifact_accumulator.h"
 
 #include "quarry/ipc/frame_format.h"
+#include "quarry/json/canonical_json.h"
 
 namespace quarry::run {
+namespace {
+
+// Stored ids are JSON strings: two ids differing only in ill-formed bytes would both become
+// U+FFFD and their pieces could no longer be told apart (as with map keys, docs/decisions.md).
+constexpr char kNotUtf8[] = "artifact_id is not valid UTF-8";
+
+}  // namespace
 
 Status ArtifactAccumulator::Fail(State* st, std::string message) {
   st->error = true;
@@ -13,6 +21,7 @@ StatusOr<uint64_t> ArtifactAccumulator::AddChunk(std::string_view id, int64_t se
                                                  uint64_t size) {
   const std::string name = "artifact \"" + std::string(id) + "\": ";
   if (id.empty()) return DataLossError("artifact chunk without artifact_id");
+  if (!json::IsValidUtf8(id)) return DataLossError(kNotUtf8);
   auto it = artifacts_.find(id);
   if (it == artifacts_.end()) it = artifacts_.emplace(std::string(id), State{}).first;
   State& st = it->second;
@@ -46,6 +55,7 @@ StatusOr<uint64_t> ArtifactAccumulator::AddChunk(std::string_view id, int64_t se
 
 Status ArtifactAccumulator::Commit(std::string_view id, std::optional<uint64_t> size_bytes) {
   if (id.empty()) return DataLossError("artifact event without a non-empty payload.artifact_id");
+  if (!json::IsValidUtf8(id)) return DataLossError(kNotUtf8);
   auto it = artifacts_.find(id);
   if (it == artifacts_.end()) it = artifacts_.emplace(std::string(id), State{}).first;
   State& st = it->second;

@@ -20,6 +20,16 @@ TEST(ArtifactAccumulatorTest, ChunksThenCommitReconcile) {
   EXPECT_EQ(s.orphaned, 0u);
 }
 
+// Found by fuzz/ingest_policy_fuzz: "a\xff" and "a\xfe" were both stored as "a\ufffd".
+TEST(ArtifactAccumulatorTest, IdsThatAreNotUtf8AreRefused) {
+  ArtifactAccumulator acc;
+  auto chunk = acc.AddChunk("a\xff", 1, true, 1);
+  ASSERT_FALSE(chunk.ok());
+  EXPECT_EQ(chunk.status().message(), "artifact_id is not valid UTF-8");
+  EXPECT_EQ(acc.Commit("a\xfe", 1).message(), "artifact_id is not valid UTF-8");
+  EXPECT_TRUE(acc.AddChunk("caf\xc3\xa9", 1, true, 1).ok());
+}
+
 TEST(ArtifactAccumulatorTest, CommitBeforeChunksChecksSizeAtIsLast) {
   ArtifactAccumulator acc;
   EXPECT_TRUE(acc.Commit("a", 5).ok());
