@@ -1,0 +1,26 @@
+// Which browser a `quarry run` uses (cli-and-integrations.md §10.1): an explicit endpoint, else
+// the reusable browser server unless reuse is off, else none (the run launches its own browser,
+// or fan-out starts a managed one).
+#pragma once
+
+#include <string>
+
+namespace quarry::cli {
+
+struct BrowserChoiceInput {
+  std::string explicit_endpoint;  // --browser-ws-endpoint / QUARRY_BROWSER_ENDPOINT / config
+  bool no_browser_reuse = false;
+  std::string executor;  // resolved executor path (launches the browser server)
+  std::string script;    // the root script (argument of --browser-server)
+};
+
+struct BrowserChoice {
+  std::string ws_endpoint;         // "" = no shared browser: launch mode or a managed browser
+  bool explicit_endpoint = false;  // the run checks it before the executor starts (D7)
+};
+
+// Never fails: reuse problems are reported on stderr ("Browser reuse unavailable: ...") and the
+// run goes on without reuse.
+BrowserChoice ChooseBrowser(const BrowserChoiceInput& in);
+
+}  // namespace quarry::cli
