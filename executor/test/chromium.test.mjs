@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -72,22 +73,80 @@ test('the proxy applies to the run context with page authentication; proxy_used 
   }
 });
 
-test('--browser-server prints its endpoint, shuts down when idle and deletes the discovery file', async () => {
-  const discovery = path.join(tmpdir(), `quarry-browser-${randomUUID()}.json`);
-  writeFileSync(discovery, '{}');
-  const token = `test-${randomUUID()}`;
+/** Starts `--browser-server` with a discovery file the way the runtime does; resolves on the endpoint. */
+function startServer(discovery, idleSeconds, token) {
   const child = spawn(EXECUTOR, ['--browser-server', fixture('returns.mjs')], {
-    env: { ...process.env, QUARRY_BROWSER_IDLE_TIMEOUT: '1', QUARRY_BROWSER_DISCOVERY_FILE: discovery, QUARRY_RUN_TOKEN: token },
+    env: {
+      ...process.env,
+      QUARRY_BROWSER_IDLE_TIMEOUT: String(idleSeconds),
+      QUARRY_BROWSER_DISCOVERY_FILE: discovery,
+      QUARRY_RUN_TOKEN: token,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (c) => (out += c));
-  child.stderr.on('data', (c) => (err += c));
-  const code = await new Promise((resolve) => child.on('close', resolve));
-  assert.equal(code, 0, err);
-  assert.match(out.split('\n')[0], /^ws:\/\/127\.0\.0\.1:\d+\/devtools\/browser\//);
-  assert.match(err, /idle for \d+s/);
+  const state = { out: '', err: '', child };
+  child.stdout.on('data', (c) => (state.out += c));
+  child.stderr.on('data', (c) => (state.err += c));
+  state.closed = new Promise((resolve) => child.on('close', resolve));
+  state.endpoint = new Promise((resolve, reject) => {
+    const check = () => {
+      const nl = state.out.indexOf('\n');
+      if (nl >= 0) resolve(state.out.slice(0, nl));
+    };
+    child.stdout.on('data', check);
+    child.on('close', (code) => reject(new Error(`server exited ${code}: ${state.err}`)));
+  });
+  return state;
+}
+
+test('--browser-server prints its endpoint, shuts down when idle and deletes its discovery file', async () => {
+  const discovery = path.join(tmpdir(), `quarry-browser-${randomUUID()}.json`);
+  const token = `test-${randomUUID()}`;
+  const server = startServer(discovery, 1, token);
+  const endpoint = await server.endpoint;
+  assert.match(endpoint, /^ws:\/\/127\.0\.0\.1:\d+\/devtools\/browser\//);
+  writeFileSync(discovery, JSON.stringify({ ws_endpoint: endpoint, pid: server.child.pid, proxy_hash: '', started_at: '' }));
+  const code = await server.closed;
+  assert.equal(code, 0, server.err);
+  assert.match(server.err, /idle for \d+s/);
+  assert.equal(existsSync(discovery), false);
+  assert.deepEqual(await waitForNone(token), []);
+});
+
+test('--browser-server leaves a discovery file that names another server in place', async () => {
+  const discovery = path.join(tmpdir(), `quarry-browser-${randomUUID()}.json`);
+  const other = JSON.stringify({ ws_endpoint: 'ws://127.0.0.1:1/devtools/browser/other', pid: 1, proxy_hash: '', started_at: '' });
+  writeFileSync(discovery, other);
+  const token = `test-${randomUUID()}`;
+  const server = startServer(discovery, 1, token);
+  await server.endpoint;
+  assert.equal(await server.closed, 0, server.err);
+  assert.equal(readFileSync(discovery, 'utf8'), other, 'the newer record survives');
+  rmSync(discovery, { force: true });
+  assert.deepEqual(await waitForNone(token), []);
+});
+
+test('--browser-server stays up while a client context exists and while the runtime marks reuse', async () => {
+  const discovery = path.join(tmpdir(), `quarry-browser-${randomUUID()}.json`);
+  const token = `test-${randomUUID()}`;
+  const server = startServer(discovery, 1, token);
+  const endpoint = await server.endpoint;
+  writeFileSync(discovery, JSON.stringify({ ws_endpoint: endpoint, pid: server.child.pid, proxy_hash: '', started_at: '' }));
+  const pptr = createRequire(import.meta.url)('puppeteer-core');
+  // A connected client with a context and a blank page (no navigation) keeps it busy.
+  const client = await pptr.connect({ browserWSEndpoint: endpoint });
+  const context = await client.createBrowserContext();
+  await context.newPage();
+  await new Promise((r) => setTimeout(r, 6500)); // past one poll and the 1 s idle timeout
+  assert.equal(server.child.exitCode, null, `server ended with a context open: ${server.err}`);
+  await context.close();
+  await client.disconnect();
+  // The runtime marking the file (as a reuse does) counts as activity too.
+  const marker = setInterval(() => utimesSync(discovery, new Date(), new Date()), 200);
+  await new Promise((r) => setTimeout(r, 6000));
+  clearInterval(marker);
+  assert.equal(server.child.exitCode, null, `server ended while reuse was marked: ${server.err}`);
+  assert.equal(await server.closed, 0, server.err);
   assert.equal(existsSync(discovery), false);
   assert.deepEqual(await waitForNone(token), []);
 });

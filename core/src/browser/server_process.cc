@@ -1,0 +1,265 @@
+#include "browser/server_process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <set>
+#include <string_view>
+#include <thread>
+
+#include "process/subprocess.h"
+#include "quarry/browser/reuse.h"
+#include "quarry/orphan_guard.h"
+#include "quarry/redact.h"
+#include "quarry/run/orchestrator.h"
+#include "run/executor_env.h"
+
+namespace quarry::browser::internal {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string ReadSmallFile(const std::string& path, size_t limit = 1 << 16) {
+  std::string out;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return out;
+  char buf[4096];
+  ssize_t n;
+  while (out.size() < limit && (n = ::read(fd, buf, sizeof buf)) > 0) {
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+std::mutex g_launched_mu;
+std::set<pid_t> g_launched;
+
+// The last non-empty line of the server's log, for error messages.
+std::string LogTail(const std::string& log_path) {
+  std::string text = ReadSmallFile(log_path, 1 << 20);
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
+    text.pop_back();
+  }
+  size_t nl = text.rfind('\n');
+  std::string last = nl == std::string::npos ? text : text.substr(nl + 1);
+  return PrintableValue(last, 300);
+}
+
+std::string WithLogTail(std::string message, const std::string& log_path) {
+  std::string tail = LogTail(log_path);
+  if (!tail.empty()) message += ": " + tail;
+  return message + " (log: " + log_path + ")";
+}
+
+std::string ErrnoText(int err) { return std::strerror(err); }
+
+}  // namespace
+
+bool HaveProc() {
+  struct stat st {};
+  return ::stat("/proc/self/status", &st) == 0;
+}
+
+PidState InspectPid(pid_t pid) {
+  if (pid <= 0) return PidState::kGone;
+  if (::kill(pid, 0) != 0 && errno == ESRCH) return PidState::kGone;
+  std::string status = ReadSmallFile("/proc/" + std::to_string(pid) + "/status");
+  size_t at = status.find("\nState:");
+  if (at != std::string::npos) {
+    size_t end = status.find('\n', at + 1);
+    std::string_view state = std::string_view(status).substr(at + 7, end - at - 7);
+    if (state.find('Z') != std::string_view::npos) return PidState::kZombie;
+  }
+  return PidState::kAlive;
+}
+
+bool RunsBrowserServer(pid_t pid) {
+  std::string cmdline = ReadSmallFile("/proc/" + std::to_string(pid) + "/cmdline");
+  size_t start = 0;
+  while (start < cmdline.size()) {
+    size_t end = cmdline.find('\0', start);
+    if (end == std::string::npos) end = cmdline.size();
+    if (std::string_view(cmdline).substr(start, end - start) == "--browser-server") return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+void RememberLaunched(pid_t pid) {
+  std::lock_guard<std::mutex> lock(g_launched_mu);
+  g_launched.insert(pid);
+}
+
+bool ReapIfLaunched(pid_t pid) {
+  std::lock_guard<std::mutex> lock(g_launched_mu);
+  if (g_launched.count(pid) == 0) return false;
+  int status = 0;
+  pid_t r = ::waitpid(pid, &status, WNOHANG);
+  if (r == pid || (r < 0 && errno == ECHILD)) {
+    // ECHILD: someone else (a run's process sweep) reaped it already.
+    g_launched.erase(pid);
+    return true;
+  }
+  return false;
+}
+
+void ReapLaunched() {
+  std::vector<pid_t> pids;
+  {
+    std::lock_guard<std::mutex> lock(g_launched_mu);
+    pids.assign(g_launched.begin(), g_launched.end());
+  }
+  for (pid_t pid : pids) ReapIfLaunched(pid);
+}
+
+int KillServerLeftovers(const std::string& record_path, pid_t pid, bool kill_group) {
+  pid_t pgid = 0;
+  if (kill_group && pid > 0) {
+    pgid = ::getpgid(pid);
+    // Never our own group, whatever the file says.
+    if (pgid <= 0 || pgid == ::getpgrp()) pgid = 0;
+    if (pgid > 0) ::kill(-pgid, SIGKILL);
+  }
+  int n = process::KillTokenTree(kDiscoveryFileEnv, record_path, pgid, std::chrono::seconds(5));
+  ReapLaunched();
+  return n;
+}
+
+std::vector<std::string> ServerEnvironment(char* const* inherited, const std::string& record_path,
+                                           int idle_timeout_seconds) {
+  std::vector<std::string> env;
+  for (char* const* e = inherited; e && *e; ++e) {
+    std::string_view kv(*e);
+    std::string_view name = kv.substr(0, kv.find('='));
+    if (name == process::kRunTokenEnv || name == process::kGuardTokenEnv ||
+        name == kDiscoveryFileEnv || name == kIdleTimeoutEnv || name == "QUARRY_RESOLVE_FROM" ||
+        run::IsQuarryCredentialEnv(name)) {
+      continue;
+    }
+    env.emplace_back(kv);
+  }
+  env.push_back(std::string(kDiscoveryFileEnv) + "=" + record_path);
+  env.push_back(std::string(kIdleTimeoutEnv) + "=" + std::to_string(idle_timeout_seconds));
+  return env;
+}
+
+StatusOr<Launched> LaunchServer(const LaunchSpec& spec, const std::string& record_path) {
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) return IOError("pipe: " + ErrnoText(errno));
+  int log_fd =
+      ::open(spec.log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (log_fd < 0) {
+    int err = errno;
+    ::close(out[0]), ::close(out[1]);
+    return IOError(spec.log_path + ": " + ErrnoText(err));
+  }
+  ::fchmod(log_fd, 0600);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, log_fd, STDERR_FILENO);
+  // Nothing else: an inherited descriptor (the orphan guard's liveness pipe, a dataset file, a
+  // socket) would be held open for as long as the server lives.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t empty, defaults;
+  sigemptyset(&empty);
+  sigemptyset(&defaults);
+  for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD}) sigaddset(&defaults, sig);
+  posix_spawnattr_setsigmask(&attr, &empty);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  // A new session: no terminal signals (Ctrl-C), and its own process group, so nothing that
+  // cleans up after a run or after this process reaches it.
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+  std::vector<std::string> args = {spec.executor, "--browser-server", spec.script};
+  std::vector<char*> argv, envp;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (const auto& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+
+  pid_t pid = -1;
+  int rc = ::posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  ::close(out[1]);
+  ::close(log_fd);
+  if (rc != 0) {
+    ::close(out[0]);
+    return IOError("starting " + spec.executor + " --browser-server: " + ErrnoText(rc));
+  }
+  RememberLaunched(pid);
+
+  auto fail = [&](std::string message) -> StatusOr<Launched> {
+    ::close(out[0]);
+    KillServerLeftovers(record_path, pid, /*kill_group=*/true);
+    return UnavailableError(WithLogTail(std::move(message), spec.log_path));
+  };
+
+  std::string line;
+  const auto deadline = Clock::now() + spec.timeout;
+  while (true) {
+    if (spec.cancel && spec.cancel->cancelled()) return fail("cancelled while the server started");
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) {
+      return fail("the browser server printed no endpoint within " +
+                  std::to_string(spec.timeout.count() / 1000) + "s");
+    }
+    pollfd fds[2] = {{out[0], POLLIN, 0}, {spec.cancel ? spec.cancel->fd() : -1, POLLIN, 0}};
+    int n =
+        ::poll(fds, spec.cancel ? 2 : 1, static_cast<int>(std::min<int64_t>(left.count(), 200)));
+    if (n < 0 && errno != EINTR) return fail("poll: " + ErrnoText(errno));
+    if (n <= 0 || !(fds[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+    char buf[512];
+    ssize_t got = ::read(out[0], buf, sizeof buf);
+    if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (got <= 0) {
+      // EOF: give the exit status a moment to be collectable, for the message.
+      std::string how = "exited";
+      for (int i = 0; i < 50; ++i) {
+        int status = 0;
+        if (::waitpid(pid, &status, WNOHANG) == pid) {
+          process::ExitStatus es;
+          es.signalled = WIFSIGNALED(status);
+          es.signal = es.signalled ? WTERMSIG(status) : 0;
+          es.code = es.signalled ? 0 : WEXITSTATUS(status);
+          how = es.ToString();
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      return fail("the browser server " + how + " before printing its endpoint");
+    }
+    line.append(buf, static_cast<size_t>(got));
+    if (size_t nl = line.find('\n'); nl != std::string::npos) {
+      line.resize(nl);
+      break;
+    }
+    if (line.size() > 4096) return fail("the browser server's first line is too long");
+  }
+  ::close(out[0]);  // the server ignores SIGPIPE and never writes to stdout again
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (!line.starts_with("ws://") && !line.starts_with("wss://")) {
+    return fail("the browser server printed " + PrintableValue(RedactUrl(line)) +
+                " instead of a ws:// endpoint");
+  }
+  return Launched{pid, line};
+}
+
+}  // namespace quarry::browser::internal
