@@ -6,6 +6,7 @@
 #include "quarry/json/canonical_json.h"
 #include "quarry/json/parse.h"
 #include "quarry/log.h"
+#include "worker/enqueue_collector.h"
 
 namespace quarry::temporal {
 namespace fs = std::filesystem;
@@ -181,6 +182,21 @@ ActivityOutcome RunExtraction(const std::optional<json>& input, const WorkerRunS
   }
   for (const auto& kv : settings.env) config->env.push_back(kv);
   config->observer.on_event = [progress](const Event& ev) { progress->OnEvent(ev); };
+  // A crawl's run: its enqueue requests go back to the workflow, its link into Lode.
+  std::optional<EnqueueCollector> enqueued;
+  if (params->collect_enqueued) {
+    enqueued.emplace(*params->collect_enqueued);
+    config->observer.on_event = [chained = std::move(config->observer.on_event),
+                                 collector = &*enqueued](const Event& ev) {
+      if (chained) chained(ev);
+      collector->OnEvent(ev);
+    };
+  }
+  if (params->fanout) {
+    config->fanout =
+        lode::FanoutLink{params->fanout->enqueued_by_run_id, params->fanout->enqueued_by_event_id,
+                         params->fanout->fanout_depth};
+  }
   config->observer.on_stderr_line = [&log_ctx](std::string_view line) {
     log::Write(log::Level::kDebug, line, &log_ctx, R"({"stream":"executor_stderr"})");
   };
@@ -195,7 +211,13 @@ ActivityOutcome RunExtraction(const std::optional<json>& input, const WorkerRunS
       log::Level::kInfo,
       "run finished: " + std::string(run::OutcomeName(result.outcome)) + ": " + result.message,
       &log_ctx);
-  return MapRunResult(result, DatasetDir(*params));
+  ActivityOutcome outcome = MapRunResult(result, DatasetDir(*params));
+  if (enqueued) {
+    enqueued->AddTo(outcome.kind == ActivityOutcome::Kind::kCompleted ? &outcome.result
+                    : outcome.error.details                           ? &*outcome.error.details
+                                                                      : nullptr);
+  }
+  return outcome;
 }
 
 }  // namespace quarry::temporal

@@ -80,6 +80,38 @@ StatusOr<ExtractionParams> ParseExtractionParams(const json& input) {
   QUARRY_RETURN_IF_ERROR(f.String("run_id", &p.run_id));
   QUARRY_RETURN_IF_ERROR(f.Int("attempt", &p.attempt));
   QUARRY_RETURN_IF_ERROR(f.String("parent_run_id", &p.parent_run_id));
+  Status st;
+  if (const json* c = f.Object("collect_enqueued", &st)) {
+    CollectEnqueuedParams ce;
+    Fields cf(*c, "collect_enqueued");
+    QUARRY_RETURN_IF_ERROR(cf.Int("max_tasks", &ce.max_tasks));
+    QUARRY_RETURN_IF_ERROR(cf.Int("max_bytes", &ce.max_bytes));
+    QUARRY_RETURN_IF_ERROR(cf.Finish());
+    if (ce.max_tasks < 0 || ce.max_tasks > kMaxEnqueuedPerResult) {
+      return InvalidArgumentError("\"collect_enqueued.max_tasks\" must be in 0.." +
+                                  std::to_string(kMaxEnqueuedPerResult));
+    }
+    if (ce.max_bytes < 0 || ce.max_bytes > kMaxEnqueuedBytesPerResult) {
+      return InvalidArgumentError("\"collect_enqueued.max_bytes\" must be in 0.." +
+                                  std::to_string(kMaxEnqueuedBytesPerResult));
+    }
+    p.collect_enqueued = ce;
+  }
+  QUARRY_RETURN_IF_ERROR(st);
+  if (const json* link = f.Object("fanout", &st)) {
+    FanoutParams fp;
+    Fields lf(*link, "fanout");
+    QUARRY_RETURN_IF_ERROR(lf.String("enqueued_by_run_id", &fp.enqueued_by_run_id));
+    QUARRY_RETURN_IF_ERROR(lf.String("enqueued_by_event_id", &fp.enqueued_by_event_id));
+    QUARRY_RETURN_IF_ERROR(lf.Int("fanout_depth", &fp.fanout_depth));
+    QUARRY_RETURN_IF_ERROR(lf.Finish());
+    if (fp.enqueued_by_run_id.empty()) {
+      return InvalidArgumentError("\"fanout.enqueued_by_run_id\" is required");
+    }
+    if (fp.fanout_depth < 1) return InvalidArgumentError("\"fanout.fanout_depth\" must be >= 1");
+    p.fanout = std::move(fp);
+  }
+  QUARRY_RETURN_IF_ERROR(st);
   QUARRY_RETURN_IF_ERROR(f.Finish());
   return p;
 }

@@ -44,6 +44,24 @@ struct ProxyParams {
   std::optional<std::string> password;
 };
 
+// What a crawl asks of RunQuarryExtraction (docs/temporal.md, "QuarryCrawlWorkflow"): the accepted
+// `enqueue` events of the run come back in the result, at most max_tasks of them and at most
+// max_bytes of their JSON; the rest are only counted. max_tasks 0 only counts.
+inline constexpr int64_t kMaxEnqueuedPerResult = 1000;
+inline constexpr int64_t kMaxEnqueuedBytesPerResult = 256 * 1024;
+struct CollectEnqueuedParams {
+  int64_t max_tasks = kMaxEnqueuedPerResult;
+  int64_t max_bytes = kMaxEnqueuedBytesPerResult;
+};
+
+// The fan-out link of a crawl's child run (Decision D5), stored in Lode as the run descriptor's
+// enqueued_by_run_id, enqueued_by_event_id and fanout_depth.
+struct FanoutParams {
+  std::string enqueued_by_run_id;
+  std::string enqueued_by_event_id;
+  int64_t fanout_depth = 0;
+};
+
 // Parsed and type-checked; the run-level validation (required fields, lineage, storage path...)
 // is the one `quarry run` applies, done by the activity through run::BuildRunConfig.
 // It mirrors run::RunSpec on purpose: this is the wire shape (nested storage and proxy, the job as
@@ -69,6 +87,9 @@ struct ExtractionParams {
   std::optional<ProxyParams> proxy;
   std::string timeout = "0";
   std::string resolve_from;
+  // Set by QuarryCrawlWorkflow (any workflow may): activity input only, not run templates.
+  std::optional<CollectEnqueuedParams> collect_enqueued;
+  std::optional<FanoutParams> fanout;
 };
 
 StatusOr<ExtractionParams> ParseExtractionParams(const nlohmann::json& input);

@@ -85,13 +85,14 @@ std::optional<CommandKey> CommandKeyOfEvent(const history_pb::HistoryEvent& e) {
       return CommandKey{enums::COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION, "", ""};
     case enums::EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
       return CommandKey{enums::COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION, "", ""};
+    case enums::EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
+      return CommandKey{enums::COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION, "", ""};
     // Command events of features our workflows never use: always a mismatch.
     case enums::EVENT_TYPE_MARKER_RECORDED:
     case enums::EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
     case enums::EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
     case enums::EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
     case enums::EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED:
-    case enums::EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
     case enums::EVENT_TYPE_NEXUS_OPERATION_SCHEDULED:
     case enums::EVENT_TYPE_NEXUS_OPERATION_CANCEL_REQUESTED:
       return CommandKey{enums::COMMAND_TYPE_UNSPECIFIED, "", enums::EventType_Name(e.event_type())};
@@ -113,6 +114,8 @@ class Context : public WorkflowContext {
 
   const StartInfo& info() const override { return info_; }
   StartInfo& mutable_info() { return info_; }
+  const TaskInfo& task() const override { return task_; }
+  void set_task(const TaskInfo& t) { task_ = t; }
   std::vector<command_pb::Command> TakeCommands() { return std::exchange(out_, {}); }
 
   void ScheduleActivity(const ActivityOptions& o) override {
@@ -184,6 +187,16 @@ class Context : public WorkflowContext {
         JsonPayloads(details);
     closed_ = true;
   }
+  void ContinueAsNew(const nlohmann::json& input) override {
+    auto* c = Add(enums::COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION);
+    if (!c) return;
+    auto* a = c->mutable_continue_as_new_workflow_execution_command_attributes();
+    a->mutable_workflow_type()->set_name(info_.workflow_type);
+    a->mutable_task_queue()->set_name(info_.task_queue);
+    a->mutable_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
+    *a->mutable_input() = JsonPayloads(input);
+    closed_ = true;
+  }
 
  private:
   command_pb::Command* Add(CommandType type) {
@@ -195,6 +208,7 @@ class Context : public WorkflowContext {
 
   const std::map<std::string, int64_t>* scheduled_;
   StartInfo info_;
+  TaskInfo task_;
   std::vector<command_pb::Command> out_;
   bool closed_ = false;
 };
@@ -418,6 +432,9 @@ ReplayResult ReplayHistory(WorkflowFactory factory,
                            ", which history does not have (before event " +
                            std::to_string(e.event_id()) + ")");
         }
+        const auto& started = e.workflow_task_started_event_attributes();
+        ctx.set_task(
+            {e.event_id(), started.history_size_bytes(), started.suggest_continue_as_new()});
         for (const auto* p : pending) deliver(*p);
         pending.clear();
         auto produced = ctx.TakeCommands();

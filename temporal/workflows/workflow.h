@@ -59,6 +59,14 @@ struct ChildWorkflowOptions {
   nlohmann::json input;
 };
 
+// What the history said about the workflow task being decided (its WorkflowTaskStarted event).
+// Recorded in history, so a replay sees the values the original decision saw.
+struct TaskInfo {
+  int64_t history_length = 0;      // event id of the WorkflowTaskStarted: events so far
+  int64_t history_size_bytes = 0;  // as the server counted them
+  bool continue_as_new_suggested = false;
+};
+
 struct ChildResolution {
   // kStartFailed: the server refused to start it (e.g. an execution with that id is running).
   enum class Kind { kCompleted, kFailed, kCanceled, kTimedOut, kTerminated, kStartFailed };
@@ -68,11 +76,12 @@ struct ChildResolution {
 };
 
 // What workflow code may do. Commands are collected in call order; after the workflow closed
-// (Complete/Fail/CancelWorkflow) further commands are ignored.
+// (Complete/Fail/CancelWorkflow/ContinueAsNew) further commands are ignored.
 class WorkflowContext {
  public:
   virtual ~WorkflowContext() = default;
   virtual const StartInfo& info() const = 0;
+  virtual const TaskInfo& task() const = 0;
   virtual void ScheduleActivity(const ActivityOptions& options) = 0;
   virtual void RequestCancelActivity(const std::string& activity_id) = 0;
   virtual void StartChildWorkflow(const ChildWorkflowOptions& options) = 0;
@@ -81,6 +90,9 @@ class WorkflowContext {
   virtual void Complete(const nlohmann::json& result) = 0;
   virtual void Fail(const failure_pb::Failure& failure) = 0;
   virtual void CancelWorkflow(const nlohmann::json& details) = 0;
+  // Closes this execution and starts the next run of the same workflow id, type and task queue
+  // with `input` (history starts again from event 1).
+  virtual void ContinueAsNew(const nlohmann::json& input) = 0;
 };
 
 class Workflow {

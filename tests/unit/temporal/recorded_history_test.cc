@@ -155,6 +155,7 @@ class RenamingContext : public WorkflowContext {
  public:
   explicit RenamingContext(WorkflowContext& inner) : inner_(inner) {}
   const StartInfo& info() const override { return inner_.info(); }
+  const TaskInfo& task() const override { return inner_.task(); }
   void ScheduleActivity(const ActivityOptions& o) override {
     ActivityOptions renamed = o;
     renamed.activity_id = "extract-" + o.activity_id;
@@ -173,6 +174,7 @@ class RenamingContext : public WorkflowContext {
   void Complete(const nlohmann::json& r) override { inner_.Complete(r); }
   void Fail(const failure_pb::Failure& f) override { inner_.Fail(f); }
   void CancelWorkflow(const nlohmann::json& d) override { inner_.CancelWorkflow(d); }
+  void ContinueAsNew(const nlohmann::json& in) override { inner_.ContinueAsNew(in); }
 
  private:
   WorkflowContext& inner_;
