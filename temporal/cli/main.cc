@@ -3,6 +3,7 @@
 
 #include "cli/batch_command.h"
 #include "cli/client_commands.h"
+#include "cli/crawl_command.h"
 #include "cli/schedule_commands.h"
 #include "cli/worker_command.h"
 #include "quarry/log.h"
@@ -16,6 +17,7 @@ int main(int argc, char** argv) {
   quarry::temporal::cli::AddWorkerCommand(&app, &exit_code);
   quarry::temporal::cli::AddClientCommands(&app, &exit_code);
   quarry::temporal::cli::AddBatchCommand(&app, &exit_code);
+  quarry::temporal::cli::AddCrawlCommand(&app, &exit_code);
   quarry::temporal::cli::AddScheduleCommands(&app, &exit_code);
   try {
     app.parse(argc, argv);

@@ -11,6 +11,7 @@
 #include "client/payload.h"
 #include "client/retry.h"
 #include "quarry/redact.h"
+#include "temporal/api/enums/v1/event_type.pb.h"
 #include "workflows/close_event.h"
 
 namespace quarry::temporal::cli {
@@ -70,10 +71,20 @@ int WaitAndPrint(WorkflowService* svc, const Target& t) {
   ex.set_workflow_id(t.workflow_id);
   ex.set_run_id(t.run_id);
   StatusOr<::temporal::api::history::v1::HistoryEvent> close = InternalError("not waited");
-  {
-    WaitProgress progress(svc, t.workflow_id, t.run_id, ::isatty(STDERR_FILENO) == 1);
-    close = WaitForCloseEvent(PageFetcherFor(svc), svc->options().namespace_name, ex, nullptr,
-                              kClientRetryFor);
+  // A workflow that continues as new (QuarryCrawlWorkflow) closes each run with
+  // ContinuedAsNew: its result is the close of the last run of the chain.
+  while (true) {
+    {
+      WaitProgress progress(svc, t.workflow_id, ex.run_id(), ::isatty(STDERR_FILENO) == 1);
+      close = WaitForCloseEvent(PageFetcherFor(svc), svc->options().namespace_name, ex, nullptr,
+                                kClientRetryFor);
+    }
+    if (!close.ok() ||
+        close->event_type() != enums::EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW) {
+      break;
+    }
+    ex.set_run_id(
+        close->workflow_execution_continued_as_new_event_attributes().new_execution_run_id());
   }
   if (!close.ok()) {
     PrintError(close.status().message());
