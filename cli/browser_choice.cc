@@ -9,7 +9,15 @@ BrowserChoice ChooseBrowser(const BrowserChoiceInput& in) {
     choice.explicit_endpoint = true;
     return choice;
   }
-  // §10.1 step 2, the reusable browser server, is added with browser reuse (issue 10 item 2).
+  if (in.no_browser_reuse) return choice;
+  browser::ReuseOptions o;
+  o.executor = in.executor;
+  o.script = in.script;
+  o.discovery_dir = in.discovery_dir;
+  o.idle_timeout_seconds = in.idle_timeout_seconds;
+  o.cancel = in.cancel;
+  choice.ws_endpoint = browser::AcquireOrFallBack(o);
+  choice.reused = !choice.ws_endpoint.empty();
   return choice;
 }
 

@@ -5,6 +5,12 @@
 
 #include <string>
 
+#include "quarry/browser/reuse.h"
+
+namespace quarry::run {
+class CancelToken;
+}
+
 namespace quarry::cli {
 
 struct BrowserChoiceInput {
@@ -12,11 +18,16 @@ struct BrowserChoiceInput {
   bool no_browser_reuse = false;
   std::string executor;  // resolved executor path (launches the browser server)
   std::string script;    // the root script (argument of --browser-server)
+  // Given to a server this run starts (QUARRY_BROWSER_IDLE_TIMEOUT / config browser_idle_timeout).
+  int idle_timeout_seconds = browser::kDefaultIdleTimeoutSeconds;
+  std::string discovery_dir;                 // "" = the default (§10.2)
+  const run::CancelToken* cancel = nullptr;  // a signal during the acquisition aborts it
 };
 
 struct BrowserChoice {
   std::string ws_endpoint;         // "" = no shared browser: launch mode or a managed browser
   bool explicit_endpoint = false;  // the run checks it before the executor starts (D7)
+  bool reused = false;             // the reusable browser server (§10.3)
 };
 
 // Never fails: reuse problems are reported on stderr ("Browser reuse unavailable: ...") and the

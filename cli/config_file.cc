@@ -9,6 +9,8 @@
 #include <set>
 #include <sstream>
 
+#include "quarry/browser/reuse.h"
+
 namespace quarry::cli {
 namespace {
 
@@ -85,15 +87,21 @@ class Reader {
 ConfigFile Parse(const YAML::Node& root, const Reader& r) {
   ConfigFile c;
   if (!root || root.IsNull()) return c;
-  r.CheckKeys(
-      root, "",
-      {"source", "category", "executor", "browser_ws_endpoint", "no_browser_reuse", "resolve_from",
-       "timeout", "storage", "policy", "proxies", "proxy", "adapter", "events"});
+  r.CheckKeys(root, "",
+              {"source", "category", "executor", "browser_ws_endpoint", "no_browser_reuse",
+               "browser_idle_timeout", "resolve_from", "timeout", "storage", "policy", "proxies",
+               "proxy", "adapter", "events"});
   c.source = r.Str(root["source"], "source");
   c.category = r.Str(root["category"], "category");
   c.executor = r.Str(root["executor"], "executor");
   c.browser_ws_endpoint = r.Str(root["browser_ws_endpoint"], "browser_ws_endpoint");
   c.no_browser_reuse = r.Bool(root["no_browser_reuse"], "no_browser_reuse");
+  if (std::string idle = r.Str(root["browser_idle_timeout"], "browser_idle_timeout");
+      !idle.empty()) {
+    auto seconds = browser::ParseIdleTimeout(idle, "browser_idle_timeout");
+    if (!seconds.ok()) throw ConfigError{seconds.status().message()};
+    c.browser_idle_timeout_s = *seconds;
+  }
   c.resolve_from = r.Str(root["resolve_from"], "resolve_from");
   c.timeout = r.Dur(root["timeout"], "timeout");
 

@@ -39,6 +39,9 @@ struct ConfigSink {
 struct ConfigFile {
   std::string source, category, executor, browser_ws_endpoint, resolve_from;
   bool no_browser_reuse = false;
+  // Idle timeout of a browser server this run starts, whole seconds; 0 = not set (an addition to
+  // §7.4: docs/decisions.md, "Browser server idle timeout").
+  int browser_idle_timeout_s = 0;
   Duration timeout{0};
   struct {
     std::string dataset, backend, path, region, endpoint;

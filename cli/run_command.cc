@@ -15,6 +15,7 @@
 #include <optional>
 #include <thread>
 
+#include "browser_choice.h"
 #include "config_file.h"
 #include "notify.h"
 #include "progress_line.h"
@@ -58,9 +59,9 @@ struct RunFlags {
   int64_t sink_redis_max_len = 0, sink_redis_retries = 0;
   std::vector<std::string> executor_env;  // credential names passed to the script anyway
   bool quiet = false, dry_run = false;
-  // Every run launches its own browser in this build (no reusable browser server yet), which is
-  // what --no-browser-reuse asks for; the flag is accepted so scripted invocations keep working.
+  // §10.1: the reusable browser server unless this is set (or an explicit endpoint is given).
   bool no_browser_reuse = false;
+  int browser_idle_timeout_s = 0;  // config browser_idle_timeout; 0 = not set
 
   CLI::App* cmd = nullptr;
   bool Set(const char* name) const { return cmd->count(name) > 0; }
@@ -80,6 +81,21 @@ T OrFail(StatusOr<T> v) {
 }
 
 int DryRun(const RunFlags& f, const std::string& executor, const std::string& resolve_from);
+
+// §10.1 inputs; the idle timeout of a server this run may start: QUARRY_BROWSER_IDLE_TIMEOUT,
+// else config browser_idle_timeout, else 60 s.
+BrowserChoiceInput BrowserInput(const RunFlags& f, const run::RunConfig& config) {
+  BrowserChoiceInput in;
+  in.explicit_endpoint = config.browser_ws_endpoint;
+  in.no_browser_reuse = f.no_browser_reuse;
+  in.executor = config.executor_path;
+  in.script = config.script_path;
+  if (f.browser_idle_timeout_s > 0) in.idle_timeout_seconds = f.browser_idle_timeout_s;
+  if (const char* env = std::getenv(browser::kIdleTimeoutEnv); env && *env) {
+    in.idle_timeout_seconds = OrFail(browser::ParseIdleTimeout(env, browser::kIdleTimeoutEnv));
+  }
+  return in;
+}
 
 // Precedence (§4.2): an explicitly set flag, else a non-zero config value, else the default.
 template <typename T>
@@ -108,6 +124,9 @@ void ApplyConfig(RunFlags& f, const ConfigFile& c) {
   if (!f.Set("--browser-ws-endpoint") && f.browser_ws_endpoint.empty()) {
     f.browser_ws_endpoint = c.browser_ws_endpoint;
   }
+  // Config can turn reuse off; --no-browser-reuse=false turns it back on (§4.2).
+  if (!f.Set("--no-browser-reuse") && c.no_browser_reuse) f.no_browser_reuse = true;
+  f.browser_idle_timeout_s = c.browser_idle_timeout_s;
   // Sections parsed and validated, but whose features this build does not have yet: refuse
   // rather than silently ignore what the user asked for.
   if (!c.storage.region.empty() || !c.storage.endpoint.empty() || c.storage.s3_path_style) {
@@ -230,6 +249,7 @@ int Execute(RunFlags& f) {
   FillIntegrations(f, &spec);
   run::RunConfig config =
       OrFail(run::BuildRunConfig(spec, [](const std::string& w) { log::Warning(w); }));
+  BrowserChoiceInput browser_in = BrowserInput(f, config);
   config.env_pass_through = OrFail(run::ParseExecutorEnvNames(f.executor_env));
   // An idle script would keep its executor and Chromium alive after a `kill -9` of quarry until
   // it next wrote to the dead pipe: the guard kills them as soon as this process is gone. Forked
@@ -260,6 +280,9 @@ int Execute(RunFlags& f) {
   run::CancelToken cancel;
   SignalCanceller signals(&cancel);
   const auto wall_start = std::chrono::steady_clock::now();
+  // After the signal thread exists: a Ctrl-C while a browser server starts aborts the start.
+  browser_in.cancel = &cancel;
+  config.browser_ws_endpoint = ChooseBrowser(browser_in).ws_endpoint;
   run::RunOrchestrator orchestrator(std::move(config));
   run::RunResult result = orchestrator.Execute(&cancel);
   signals.EnterFinalization();  // the tree is gone; a second signal now exits 2 at once
@@ -344,7 +367,8 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
       ->allow_extra_args(false);
   cmd->add_flag("--quiet", f.quiet, "Print nothing on stdout");
   cmd->add_flag("--no-browser-reuse", f.no_browser_reuse,
-                "Launch a browser for this run only (the only mode in this build)");
+                "Launch a browser for this run only instead of reusing the shared browser "
+                "server (needed for stealth evasions)");
   cmd->add_flag("--dry-run", f.dry_run, "Validate the script only");
   cmd->add_option("--report", f.report, "Write the JSON report to this path (- = stderr)");
   cmd->add_option("--source", f.source, "Source partition value (required)");

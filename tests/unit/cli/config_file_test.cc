@@ -103,5 +103,22 @@ TEST_F(ConfigFileTest, ErrorsNameTheProblem) {
   EXPECT_NE(dur.status().message().find("invalid duration \"10\""), std::string::npos);
 }
 
+TEST_F(ConfigFileTest, BrowserReuseKeys) {
+  auto c = LoadConfigFile(Write("no_browser_reuse: true\nbrowser_idle_timeout: 2m\n"));
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_TRUE(c->no_browser_reuse);
+  EXPECT_EQ(c->browser_idle_timeout_s, 120);
+  auto seconds = LoadConfigFile(Write("browser_idle_timeout: 45\n"));
+  ASSERT_TRUE(seconds.ok()) << seconds.status().message();
+  EXPECT_EQ(seconds->browser_idle_timeout_s, 45);
+  auto unset = LoadConfigFile(Write("source: s\n"));
+  ASSERT_TRUE(unset.ok());
+  EXPECT_FALSE(unset->no_browser_reuse);
+  EXPECT_EQ(unset->browser_idle_timeout_s, 0);
+  auto zero = LoadConfigFile(Write("browser_idle_timeout: 0s\n"));
+  ASSERT_FALSE(zero.ok());
+  EXPECT_EQ(zero.status().message(), "browser_idle_timeout: idle timeout must be at least 1s");
+}
+
 }  // namespace
 }  // namespace quarry::cli
