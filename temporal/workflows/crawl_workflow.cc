@@ -217,7 +217,11 @@ class CrawlWorkflow : public Workflow {
   }
 
   static json Final(const RunAttempts& run) {
-    if (run.last_result().is_object()) return run.last_result();
+    if (run.last_result().is_object()) {
+      json final = run.last_result();
+      final.erase("enqueued");  // in history already; the summary keeps the counts
+      return final;
+    }
     // No ExtractionResult (the attempt timed out): enough for the exit code and the run id.
     return {{"outcome", run.last_outcome()}, {"run_id", run.run_id()}, {"attempt", run.attempt()}};
   }
