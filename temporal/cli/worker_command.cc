@@ -12,6 +12,7 @@
 #include "quarry/log.h"
 #include "quarry/orphan_guard.h"
 #include "worker/activity_worker.h"
+#include "worker/browser_pool.h"
 #include "worker/workflow_worker.h"
 #include "workflows/registry.h"
 
@@ -27,6 +28,8 @@ struct WorkerFlags {
   std::string heartbeat_interval = "30s";
   std::string executor;
   std::string browser_ws_endpoint;
+  bool no_browser_reuse = false;
+  std::string browser_idle_timeout;  // "" = QUARRY_BROWSER_IDLE_TIMEOUT, else 60 s
 };
 
 StatusOr<std::chrono::milliseconds> PositiveMillis(const std::string& text, const char* flag) {
@@ -64,6 +67,23 @@ int RunWorker(WorkerFlags& f) {
       f.browser_ws_endpoint = env;
     }
   }
+  BrowserPoolOptions browser_options;
+  browser_options.enabled = !f.no_browser_reuse;
+  {
+    const char* env = std::getenv(browser::kIdleTimeoutEnv);
+    std::string text = !f.browser_idle_timeout.empty() ? f.browser_idle_timeout : env ? env : "";
+    if (!text.empty()) {
+      auto idle = browser::ParseIdleTimeout(text, f.browser_idle_timeout.empty()
+                                                      ? browser::kIdleTimeoutEnv
+                                                      : "--browser-idle-timeout");
+      if (!idle.ok()) {
+        PrintError(idle.status().message());
+        return 2;
+      }
+      browser_options.idle_timeout_seconds = *idle;
+    }
+  }
+  const BrowserPool browsers(browser_options);
   // Before any thread: the guard is forked, and the signal mask set here is inherited by every
   // thread so that only the sigwait below receives SIGINT/SIGTERM.
   auto token = process::StartOrphanGuard();
@@ -112,6 +132,7 @@ int RunWorker(WorkerFlags& f) {
   ao.heartbeat_interval = *heartbeat;
   ao.run.executor = f.executor;
   ao.run.browser_ws_endpoint = f.browser_ws_endpoint;
+  ao.run.browser_pool = &browsers;
   ao.run.env.emplace_back(process::kGuardTokenEnv, *token);
   ActivityWorker activities(svc, ao);
   WorkflowWorkerOptions wo;
@@ -176,6 +197,11 @@ void AddWorkerCommand(CLI::App* app, int* exit_code) {
   cmd->add_option(
       "--browser-ws-endpoint", f.browser_ws_endpoint,
       "Connect runs to this browser instead of launching one (env QUARRY_BROWSER_ENDPOINT)");
+  cmd->add_flag("--no-browser-reuse", f.no_browser_reuse,
+                "Launch a browser per run instead of sharing the host's reusable browser server");
+  cmd->add_option("--browser-idle-timeout", f.browser_idle_timeout,
+                  "Idle time after which a browser server this worker starts exits (e.g. 60s; "
+                  "env QUARRY_BROWSER_IDLE_TIMEOUT; default 60s)");
   cmd->callback([flags, exit_code]() { *exit_code = RunWorker(*flags); });
 }
 

@@ -181,6 +181,10 @@ ActivityOutcome RunExtraction(const std::optional<json>& input, const WorkerRunS
     config->proxy = std::move(px);
   }
   for (const auto& kv : settings.env) config->env.push_back(kv);
+  if (config->browser_ws_endpoint.empty() && settings.browser_pool) {
+    config->browser_ws_endpoint = settings.browser_pool->EndpointFor(
+        config->executor_path, config->script_path, cancel, &log_ctx);
+  }
   config->observer.on_event = [progress](const Event& ev) { progress->OnEvent(ev); };
   // A crawl's run: its enqueue requests go back to the workflow, its link into Lode.
   std::optional<EnqueueCollector> enqueued;
@@ -213,6 +217,16 @@ ActivityOutcome RunExtraction(const std::optional<json>& input, const WorkerRunS
       &log_ctx);
   ActivityOutcome outcome = MapRunResult(result, DatasetDir(*params));
   if (enqueued) {
+    // max_tasks 0 means "count only" (the crawl's last level): nothing to warn about then.
+    if (enqueued->omitted() > 0 && params->collect_enqueued->max_tasks > 0) {
+      log::Write(log::Level::kWarn,
+                 std::to_string(enqueued->omitted()) +
+                     " enqueue requests are over the result cap (" +
+                     std::to_string(params->collect_enqueued->max_tasks) + " requests, " +
+                     std::to_string(params->collect_enqueued->max_bytes) +
+                     " bytes): the crawl counts them as skipped",
+                 &log_ctx);
+    }
     enqueued->AddTo(outcome.kind == ActivityOutcome::Kind::kCompleted ? &outcome.result
                     : outcome.error.details                           ? &*outcome.error.details
                                                                       : nullptr);

@@ -21,6 +21,7 @@
 #include "client/failure.h"
 #include "quarry/run/orchestrator.h"
 #include "quarry/run/run_spec.h"
+#include "worker/browser_pool.h"
 #include "workflows/extraction_params.h"
 
 namespace quarry::temporal {
@@ -30,6 +31,8 @@ namespace quarry::temporal {
 struct WorkerRunSettings {
   std::string executor;
   std::string browser_ws_endpoint;
+  // The reusable browser server shared by the worker's runs when no endpoint is given (§10).
+  const BrowserPool* browser_pool = nullptr;
   std::vector<std::pair<std::string, std::string>> env;
 };
 

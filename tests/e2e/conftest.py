@@ -5,6 +5,9 @@ carries it, so after the test every process of the run's tree — executor, Chro
 helpers — can be found and must be gone (executor-contract §14.3, §23 items 39–40).
 """
 
+import shutil
+import tempfile
+
 import pytest
 
 import quarry_harness as qh
@@ -24,13 +27,23 @@ def quarry_binary(request):
 
 @pytest.fixture(autouse=True)
 def procs():
-    """Watches the test's processes; fails the test if any survive it (3 s grace for reaping)."""
+    """Watches the test's processes; fails the test if any survive it (3 s grace for reaping).
+
+    Reusable browser servers the test started (in its own discovery directory) are stopped first;
+    anything left after that, a server included, is a leak."""
     tag = qh.new_tag()
     qh.set_current_tag(tag)
+    runtime_dir = tempfile.mkdtemp(prefix="quarry-e2e-rt-")
+    qh.set_browser_runtime_dir(runtime_dir)
     with qh.ProcessWatcher(tag) as watcher:
         yield watcher
+    qh.stop_browser_servers(runtime_dir)
     survivors = qh.wait_for_no_processes(tag, watcher, grace=3.0)
+    survivors += [p for p in qh.wait_for_no_processes(tag, None, grace=0.5, include_browser_servers=True)
+                  if p.key not in {s.key for s in survivors}]
     qh.set_current_tag(None)
+    qh.set_browser_runtime_dir(None)
+    shutil.rmtree(runtime_dir, ignore_errors=True)
     if survivors:
         qh.kill_tagged_processes(survivors)
         listing = "\n".join(f"  pid {p.pid} (ppid {p.ppid}, state {p.state}): {p.cmdline[:160]}"

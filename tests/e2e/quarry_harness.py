@@ -51,6 +51,22 @@ def set_current_tag(tag: str | None) -> None:
     _current_tag = tag
 
 
+# Browser reuse (cli-and-integrations §10): every test gets its own discovery directory through
+# XDG_RUNTIME_DIR, so a reusable browser server started by one test (or by another suite running
+# on the host) is never found by another, and the test's teardown stops the servers it started.
+BROWSER_SERVER_VAR = "QUARRY_BROWSER_DISCOVERY_FILE"
+_browser_runtime_dir: str | None = None
+
+
+def set_browser_runtime_dir(path: str | None) -> None:
+    global _browser_runtime_dir
+    _browser_runtime_dir = path
+
+
+def browser_runtime_dir() -> str | None:
+    return _browser_runtime_dir
+
+
 def current_tag() -> str | None:
     return _current_tag
 
@@ -102,6 +118,9 @@ def quarry_env(extra: dict | None = None) -> dict:
     env.pop("QUARRY_BROWSER_ENDPOINT", None)
     env.pop("QUARRY_LOG_LEVEL", None)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.pop(BROWSER_SERVER_VAR, None)
+    if _browser_runtime_dir:
+        env["XDG_RUNTIME_DIR"] = _browser_runtime_dir
     if _current_tag:
         env[TAG_VAR] = _current_tag
     if extra:
@@ -171,6 +190,8 @@ class Proc:
     starttime: int
     cmdline: str
     tagged: bool
+    # The discovery file named in the environment of a reusable browser server's processes.
+    discovery_file: str | None = None
 
     @property
     def key(self) -> tuple[int, int]:
@@ -185,17 +206,23 @@ def _read_proc(pid: int, tag: str | None) -> Proc | None:
         with open(f"{base}/cmdline", "rb") as fh:
             cmdline = fh.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
         tagged = False
+        discovery_file = None
         if tag:
             try:
                 with open(f"{base}/environ", "rb") as fh:
-                    tagged = f"{TAG_VAR}={tag}".encode() in fh.read().split(b"\0")
+                    entries = fh.read().split(b"\0")
+                tagged = f"{TAG_VAR}={tag}".encode() in entries
+                prefix = f"{BROWSER_SERVER_VAR}=".encode()
+                for e in entries:
+                    if e.startswith(prefix):
+                        discovery_file = e[len(prefix):].decode("utf-8", "replace")
             except OSError:
                 tagged = False
     except OSError:
         return None
     rest = stat[stat.rfind(")") + 2:].split()
     return Proc(pid=pid, ppid=int(rest[1]), state=rest[0], starttime=int(rest[19]),
-                cmdline=cmdline, tagged=tagged)
+                cmdline=cmdline, tagged=tagged, discovery_file=discovery_file)
 
 
 def process_table(tag: str | None = None) -> dict[int, Proc]:
@@ -208,26 +235,76 @@ def process_table(tag: str | None = None) -> dict[int, Proc]:
     return table
 
 
-def owned_processes(tag: str | None, table: dict[int, Proc] | None = None) -> list[Proc]:
+def _with_descendants(table: dict[int, Proc], roots: list[int]) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for p in table.values():
+        children.setdefault(p.ppid, []).append(p.pid)
+    found, stack = set(), list(roots)
+    while stack:
+        pid = stack.pop()
+        if pid in found:
+            continue
+        found.add(pid)
+        stack.extend(children.get(pid, []))
+    return found
+
+
+def browser_server_pids(table: dict[int, Proc], discovery_prefix: str | None = None) -> set[int]:
+    """Processes of reusable browser servers (the executor in --browser-server mode and its
+    Chromium): they carry QUARRY_BROWSER_DISCOVERY_FILE, or descend from one that does. With
+    `discovery_prefix`, only servers whose discovery file lies under it."""
+    roots = [p.pid for p in table.values() if p.discovery_file is not None
+             and (discovery_prefix is None or p.discovery_file.startswith(discovery_prefix))]
+    return _with_descendants(table, roots)
+
+
+def owned_processes(tag: str | None, table: dict[int, Proc] | None = None, *,
+                    include_browser_servers: bool = False) -> list[Proc]:
     """Live (non-zombie) processes carrying `tag`, plus all their descendants.
 
     Chromium's zygote children rewrite their environment block (process title), so they are found
-    through their tagged ancestors instead.
+    through their tagged ancestors instead. Reusable browser servers are meant to outlive the
+    quarry that started them: they are left out unless `include_browser_servers` (the test's
+    teardown stops them, then checks that nothing at all is left).
     """
     if not tag:
         return []
     table = table if table is not None else process_table(tag)
-    children: dict[int, list[int]] = {}
-    for p in table.values():
-        children.setdefault(p.ppid, []).append(p.pid)
-    owned, stack = set(), [p.pid for p in table.values() if p.tagged and p.pid != os.getpid()]
-    while stack:
-        pid = stack.pop()
-        if pid in owned:
-            continue
-        owned.add(pid)
-        stack.extend(children.get(pid, []))
+    owned = _with_descendants(
+        table, [p.pid for p in table.values() if p.tagged and p.pid != os.getpid()])
+    if not include_browser_servers:
+        owned -= browser_server_pids(table)
     return [table[pid] for pid in sorted(owned) if table[pid].state not in ("Z", "X")]
+
+
+def stop_browser_servers(runtime_dir: str, grace: float = 5.0) -> list[Proc]:
+    """Stops every browser server whose discovery file lies under `runtime_dir` (SIGTERM: the
+    server deletes its browser.json and closes Chromium), then SIGKILLs what is left of their
+    trees. Returns the server processes that were found."""
+    prefix = os.path.join(runtime_dir, "")
+    table = process_table(_current_tag or "-")
+    found = [table[pid] for pid in browser_server_pids(table, prefix)]
+    for p in found:
+        if p.discovery_file is not None and "--browser-server" in p.cmdline.split():
+            try:
+                os.kill(p.pid, signal.SIGTERM)
+            except OSError:
+                pass
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        alive = [p for p in found if (now := _read_proc(p.pid, None)) is not None
+                 and now.starttime == p.starttime and now.state not in ("Z", "X")]
+        if not alive:
+            return found
+        time.sleep(0.1)
+    for p in found:
+        now = _read_proc(p.pid, None)
+        if now is not None and now.starttime == p.starttime:
+            try:
+                os.kill(p.pid, signal.SIGKILL)
+            except OSError:
+                pass
+    return found
 
 
 def is_browser_or_executor(p: Proc) -> bool:
@@ -274,11 +351,12 @@ class ProcessWatcher:
 
 
 def wait_for_no_processes(tag: str, watcher: ProcessWatcher | None = None,
-                          grace: float = 3.0) -> list[Proc]:
+                          grace: float = 3.0, *, include_browser_servers: bool = False) -> list[Proc]:
     """Waits up to `grace` seconds for all processes of the tag to go; returns the survivors."""
     deadline = time.monotonic() + grace
     while True:
-        alive = {p.key: p for p in owned_processes(tag)}
+        alive = {p.key: p for p in owned_processes(
+            tag, include_browser_servers=include_browser_servers)}
         if watcher is not None:
             for p in watcher.leftovers():
                 alive.setdefault(p.key, p)

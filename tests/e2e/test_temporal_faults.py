@@ -8,6 +8,9 @@ import quarry_harness as qh
 from temporal_harness import SCRIPTS, lode_run, temporal_server, tenv  # noqa: F401
 
 SLEEPER = str(SCRIPTS / "sleep-on-first-attempt.mjs")
+# These tests follow the run's own Chromium until it is killed, so each run launches its own; the
+# shared browser server of reuse mode outlives runs by design (test_temporal_browser_reuse.py).
+LAUNCH_MODE = ("--no-browser-reuse",)
 
 
 def alive(procs):
@@ -22,7 +25,7 @@ def alive(procs):
 def test_cancel_mid_run_stops_the_browser_and_keeps_accepted_events(tenv, tmp_path, procs):
     store = tmp_path / "store"
     store.mkdir()
-    worker = tenv.worker()
+    worker = tenv.worker(*LAUNCH_MODE)
     r = tenv.start("wf-cancel", script=SLEEPER, store=store)
     assert r.returncode == 0, r.stderr
     tenv.wait_for_item(store, "before_sleep")
@@ -51,7 +54,7 @@ def test_cancel_mid_run_stops_the_browser_and_keeps_accepted_events(tenv, tmp_pa
 def test_killed_worker_times_out_and_the_next_worker_retries_with_lineage(tenv, tmp_path, procs):
     store = tmp_path / "store"
     store.mkdir()
-    first = tenv.worker()
+    first = tenv.worker(*LAUNCH_MODE)
     r = tenv.start("wf-kill", script=SLEEPER, store=store,
                    extra=["--heartbeat-timeout", "5s", "--initial-interval", "1s",
                           "--max-attempts", "2"])
@@ -85,7 +88,7 @@ def test_killed_worker_times_out_and_the_next_worker_retries_with_lineage(tenv, 
 def test_sigterm_lets_the_grace_period_run_out_then_cancels(tenv, tmp_path, procs):
     store = tmp_path / "store"
     store.mkdir()
-    worker = tenv.worker("--shutdown-grace", "2s")
+    worker = tenv.worker("--shutdown-grace", "2s", *LAUNCH_MODE)
     r = tenv.start("wf-sigterm", script=SLEEPER, store=store)
     assert r.returncode == 0, r.stderr
     tenv.wait_for_item(store, "before_sleep")
@@ -114,7 +117,7 @@ def test_terminated_workflow_stops_the_run_through_heartbeat_not_found(tenv, tmp
     # path: process tree killed, accepted events kept, the worker unharmed.
     store = tmp_path / "store"
     store.mkdir()
-    worker = tenv.worker()
+    worker = tenv.worker(*LAUNCH_MODE)
     r = tenv.start("wf-terminate", script=SLEEPER, store=store)
     assert r.returncode == 0, r.stderr
     tenv.wait_for_item(store, "before_sleep")
