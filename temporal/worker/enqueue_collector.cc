@@ -38,6 +38,11 @@ void EnqueueCollector::OnEvent(const Event& event) {
   tasks_.push_back(std::move(task));
 }
 
+int64_t EnqueueCollector::omitted() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return omitted_;
+}
+
 void EnqueueCollector::AddTo(json* result) const {
   if (!result || !result->is_object()) return;
   std::lock_guard<std::mutex> lock(mu_);

@@ -28,6 +28,8 @@ class EnqueueCollector {
   void OnEvent(const Event& event);
   // Adds the fields above to `result` (an object; anything else is left alone).
   void AddTo(nlohmann::json* result) const;
+  // Requests left out by the caps (the workflow counts them as skipped).
+  int64_t omitted() const;
 
  private:
   CollectEnqueuedParams caps_;

@@ -217,6 +217,16 @@ ActivityOutcome RunExtraction(const std::optional<json>& input, const WorkerRunS
       &log_ctx);
   ActivityOutcome outcome = MapRunResult(result, DatasetDir(*params));
   if (enqueued) {
+    // max_tasks 0 means "count only" (the crawl's last level): nothing to warn about then.
+    if (enqueued->omitted() > 0 && params->collect_enqueued->max_tasks > 0) {
+      log::Write(log::Level::kWarn,
+                 std::to_string(enqueued->omitted()) +
+                     " enqueue requests are over the result cap (" +
+                     std::to_string(params->collect_enqueued->max_tasks) + " requests, " +
+                     std::to_string(params->collect_enqueued->max_bytes) +
+                     " bytes): the crawl counts them as skipped",
+                 &log_ctx);
+    }
     enqueued->AddTo(outcome.kind == ActivityOutcome::Kind::kCompleted ? &outcome.result
                     : outcome.error.details                           ? &*outcome.error.details
                                                                       : nullptr);
