@@ -9,6 +9,10 @@ batch type to its end and saves `temporal workflow show --output json` of each:
   large_batch.json  LargeBatchExtraction: 5 inline runs in chunks of 2 (three children, two at a
                     time)
   chunk.json        BatchChunk: the first chunk of that batch
+  crawl.json        QuarryCrawlWorkflow: a depth-2 crawl of temporal_scripts/crawl-site.mjs
+                    (Chromium) with continue_as_new_after 40: its first run, which ends in
+                    ContinuedAsNew with the frontier
+  crawl_continued.json  the last run of that crawl, started from the frontier
 
 Usage: python3 tests/e2e/record_histories.py [--out DIR]   (after a build; needs no pytest)
 """
@@ -47,6 +51,25 @@ def save(env: TemporalEnv, workflow_id: str, path: Path) -> None:
     print(f"{path}: {len(json.loads(r.stdout)['events'])} events")
 
 
+def save_chain(env: TemporalEnv, workflow_id: str, first_path: Path, last_path: Path) -> None:
+    """The first and the last run of a workflow that continued as new."""
+    code, out = env.result(workflow_id, timeout=300)
+    if out.get("status") != "completed":
+        sys.exit(f"{workflow_id} did not complete: {out}\n{env.worker_logs()}")
+    r = env.temporal("workflow", "list", "--query", f"WorkflowId = '{workflow_id}'",
+                     "--output", "json")
+    runs = sorted(json.loads(r.stdout), key=lambda e: e["startTime"])
+    if len(runs) < 2:
+        sys.exit(f"{workflow_id} did not continue as new: {runs}")
+    for run, path in ((runs[0], first_path), (runs[-1], last_path)):
+        r = env.temporal("workflow", "show", "--workflow-id", workflow_id, "--run-id",
+                         run["execution"]["runId"], "--output", "json")
+        if r.returncode != 0:
+            sys.exit(f"show {workflow_id}: {r.stderr}")
+        path.write_text(r.stdout)
+        print(f"{path}: {len(json.loads(r.stdout)['events'])} events")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=HISTORIES)
@@ -82,6 +105,11 @@ def main() -> None:
                 "chunk_size": 2, "max_parallel_chunks": 2, "max_parallel": 2})
             save(env, "rec-large", args.out / "large_batch.json")
             save(env, "rec-large/chunk-0", args.out / "chunk.json")
+            start(env, "QuarryCrawlWorkflow", "rec-crawl", {
+                "script": str(SCRIPTS / "crawl-site.mjs"), "source": "record",
+                "job": {"page": "home"}, "storage": {"backend": "fs", "path": str(store)},
+                "depth": 2, "max_runs": 10, "parallel": 2, "continue_as_new_after": 40})
+            save_chain(env, "rec-crawl", args.out / "crawl.json", args.out / "crawl_continued.json")
         finally:
             env.stop_workers()
             server.stop()

@@ -286,7 +286,9 @@ def test_ten_thousand_page_crawl_continues_as_new_and_runs_every_page_once(tenv,
     store = tmp_path / "store"
     store.mkdir()
     fake = qh.E2E_DIR / "fakes" / "crawl_tree.py"
-    worker = tenv.worker("--executor", str(fake), "--max-concurrent-activities", "8")
+    # The fake is no browser server: reuse would try (and fail) to start one for every run.
+    worker = tenv.worker("--executor", str(fake), "--max-concurrent-activities", "8",
+                         "--no-browser-reuse")
     started = time.monotonic()
     r = crawl(tenv, "crawl-10k", store, "--depth", "2", "--max-runs", "10000", "--parallel", "16",
               job={"kind": "root", "n": 0}, timeout=7200)

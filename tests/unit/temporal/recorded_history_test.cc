@@ -1,8 +1,8 @@
 // Histories recorded from real runs against a Temporal dev server (`temporal workflow show
 // --output json` of a success, a retry after a script error, a cancel mid-run, and of every batch
-// type as tests/e2e/record_histories.py records them) replay with the current code: every workflow
-// task produces exactly the commands the history recorded, with the same inputs. A deliberately
-// changed workflow is reported as non-deterministic.
+// type and of a crawl that continued as new as tests/e2e/record_histories.py records them) replay
+// with the current code: every workflow task produces exactly the commands the history recorded,
+// with the same inputs. A deliberately changed workflow is reported as non-deterministic.
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
@@ -58,6 +58,7 @@ std::vector<const history_pb::HistoryEvent*> CommandEventsAfter(const history_pb
       case enums::EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
       case enums::EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
       case enums::EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
+      case enums::EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
         out.push_back(&h.events(i));
         continue;
       default:
@@ -110,6 +111,16 @@ void ExpectSame(const command_pb::Command& c, const history_pb::HistoryEvent& e)
     case enums::EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
       ASSERT_EQ(c.command_type(), enums::COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION);
       break;
+    case enums::EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW: {
+      ASSERT_EQ(c.command_type(), enums::COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION);
+      const auto& a = c.continue_as_new_workflow_execution_command_attributes();
+      const auto& r = e.workflow_execution_continued_as_new_event_attributes();
+      EXPECT_EQ(a.workflow_type().name(), r.workflow_type().name());
+      EXPECT_EQ(a.task_queue().name(), r.task_queue().name());
+      // The input holds the frontier: the same queue, dedup set and counts, byte for byte.
+      EXPECT_EQ(a.input().payloads(0).data(), r.input().payloads(0).data());
+      break;
+    }
     default:
       FAIL() << "unexpected command event " << e.event_type();
   }
@@ -148,7 +159,8 @@ TEST_P(TemporalRecordedHistoryTest, EveryTaskReproducesItsRecordedCommands) {
 
 INSTANTIATE_TEST_SUITE_P(TemporalRecorded, TemporalRecordedHistoryTest,
                          ::testing::Values("success.json", "retry.json", "cancel.json",
-                                           "batch.json", "large_batch.json", "chunk.json"));
+                                           "batch.json", "large_batch.json", "chunk.json",
+                                           "crawl.json", "crawl_continued.json"));
 
 // A "new version" of the workflow that names its activities differently.
 class RenamingContext : public WorkflowContext {
@@ -234,6 +246,28 @@ TEST(TemporalRecordedHistoryNonDeterminismTest, ChangedBatchAndChunkIdsAreReport
   r = ReplayHistory(&CreateChanged, ExecutionOf(large), TypeOf(large), large);
   ASSERT_EQ(r.kind, ReplayResult::Kind::kNonDeterministic);
   EXPECT_NE(r.message.find("rec-large/chunk-0-v2"), std::string::npos) << r.message;
+
+  history_pb::History crawl = Load("crawl.json");
+  r = ReplayHistory(&CreateChanged, ExecutionOf(crawl), TypeOf(crawl), crawl);
+  ASSERT_EQ(r.kind, ReplayResult::Kind::kNonDeterministic);
+  EXPECT_NE(r.message.find("\"task-0/attempt-1\""), std::string::npos) << r.message;
+}
+
+TEST(TemporalRecordedHistoryNonDeterminismTest, ACrawlThatNoLongerContinuesAsNewIsReported) {
+  // The same first run with a threshold its history never reaches: where the recorded run
+  // drained, the changed one starts another task.
+  history_pb::History crawl = Load("crawl.json");
+  auto* input = crawl.mutable_events(0)
+                    ->mutable_workflow_execution_started_event_attributes()
+                    ->mutable_input()
+                    ->mutable_payloads(0);
+  auto in = nlohmann::json::parse(input->data());
+  in["continue_as_new_after"] = 40000;
+  input->set_data(in.dump());
+  ReplayResult r = ReplayHistory(&CreateWorkflow, ExecutionOf(crawl), TypeOf(crawl), crawl);
+  ASSERT_EQ(r.kind, ReplayResult::Kind::kNonDeterministic);
+  EXPECT_NE(r.message.find("SCHEDULE_ACTIVITY_TASK \"task-"), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("which history does not have"), std::string::npos) << r.message;
 }
 
 }  // namespace
