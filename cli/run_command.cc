@@ -17,6 +17,7 @@
 
 #include "browser_choice.h"
 #include "config_file.h"
+#include "fanout_command.h"
 #include "notify.h"
 #include "progress_line.h"
 #include "quarry/duration.h"
@@ -59,6 +60,7 @@ struct RunFlags {
   int64_t sink_redis_max_len = 0, sink_redis_retries = 0;
   std::vector<std::string> executor_env;  // credential names passed to the script anyway
   bool quiet = false, dry_run = false;
+  FanoutFlags fanout;  // §4.1 rows 36–38, --child-retries, --resume
   // §10.1: the reusable browser server unless this is set (or an explicit endpoint is given).
   bool no_browser_reuse = false;
   int browser_idle_timeout_s = 0;  // config browser_idle_timeout; 0 = not set
@@ -246,6 +248,7 @@ int Execute(RunFlags& f) {
   spec.browser_ws_endpoint = f.browser_ws_endpoint;
   spec.resolve_from = f.resolve_from;
   spec.timeout = f.timeout;
+  spec.fanout = FanoutSettings(f.fanout);
   FillIntegrations(f, &spec);
   run::RunConfig config =
       OrFail(run::BuildRunConfig(spec, [](const std::string& w) { log::Warning(w); }));
@@ -283,9 +286,18 @@ int Execute(RunFlags& f) {
   // After the signal thread exists: a Ctrl-C while a browser server starts aborts the start.
   browser_in.cancel = &cancel;
   config.browser_ws_endpoint = ChooseBrowser(browser_in).ws_endpoint;
+  // §9: with --depth, the crawl around the root (journal, managed browser, children).
+  std::unique_ptr<fanout::Crawl> crawl = OrFail(StartFanout(f.fanout, &config, &cancel));
+  if (crawl && !crawl->root_runs()) {
+    progress.Stop();
+    return FinishWithEarlierRoot(crawl.get(), &signals, f.quiet, !f.report.empty());
+  }
+  log_ctx = {config.meta.run_id, config.meta.attempt, config.meta.job_id,
+             config.meta.parent_run_id};  // a resumed root runs as a new attempt
   run::RunOrchestrator orchestrator(std::move(config));
   run::RunResult result = orchestrator.Execute(&cancel);
-  signals.EnterFinalization();  // the tree is gone; a second signal now exits 2 at once
+  // The tree is gone; a second signal now exits 2 at once (with fan-out: once children ended).
+  if (!crawl) signals.EnterFinalization();
   progress.Stop();
 
   const int exit_code = result.ExitCode();
@@ -312,12 +324,14 @@ int Execute(RunFlags& f) {
       }
     }
   }
+  if (crawl) crawl->RootFinished(result, cancel.cancelled());
   if (!f.quiet) {
     auto wall = std::chrono::steady_clock::now() - wall_start;
     std::string summary = FormatRunSummary(result, pc, wall);
     std::fwrite(summary.data(), 1, summary.size(), stdout);
     std::fflush(stdout);
   }
+  if (crawl) FinishFanout(crawl.get(), &signals, f.quiet);
   return exit_code;
 }
 
@@ -370,6 +384,7 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
                 "Launch a browser for this run only instead of reusing the shared browser "
                 "server (needed for stealth evasions)");
   cmd->add_flag("--dry-run", f.dry_run, "Validate the script only");
+  AddFanoutFlags(cmd, &f.fanout);
   cmd->add_option("--report", f.report, "Write the JSON report to this path (- = stderr)");
   cmd->add_option("--source", f.source, "Source partition value (required)");
   cmd->add_option("--category", f.category, "Category partition value");

@@ -161,9 +161,7 @@ def test_fan_out_chain_detail_script_alone(tmp_path, pid, title, price):
     assert isinstance(item["description"], str) and item["description"]
 
 
-@pytest.mark.skipif(os.environ.get("QUARRY_E2E_FANOUT") != "1",
-                    reason="fan-out is not implemented yet; set QUARRY_E2E_FANOUT=1 to run")
-def test_fan_out_chain_with_depth(tmp_path):
+def test_fan_out_chain_with_depth(tmp_path, procs):
     ex = qh.run_example(tmp_path, "fan-out-depth", script("fan-out-chain", "root.mjs"),
                         extra=["--depth", "1", "--max-runs", "10", "--parallel", "3",
                                "--job-id", "job-fanout"])
@@ -191,6 +189,17 @@ def test_fan_out_chain_with_depth(tmp_path):
     assert "3 total, 3 succeeded, 0 failed" in out
     assert "3 received, 0 deduped, 0 skipped" in out
     assert report["event_count"] == 4
+    # Every child is linked to the root's enqueue event that asked for it (D5).
+    enqueue_ids = {e["event_id"] for e in root.of_type("enqueue")}
+    links = {(ds.run(c).metrics_record["enqueued_by_run_id"],
+              ds.run(c).metrics_record["enqueued_by_event_id"],
+              ds.run(c).metrics_record["fanout_depth"]) for c in children}
+    assert links == {(ex.run_id, eid, 1) for eid in enqueue_ids}
+    # One managed browser for the crawl: its executor is the only one that started a Chromium.
+    seen = {p.pid: p for p in procs.seen.values()}
+    launchers = {seen[p.ppid].cmdline for p in procs.browsers_seen()
+                 if p.ppid in seen and "executor.mjs" in seen[p.ppid].cmdline}
+    assert len(launchers) == 1 and "--launch-browser" in launchers.pop()
 
 
 def _check_sidecars(ex, run, day, *, source, category):

@@ -145,6 +145,7 @@ StatusOr<RunConfig> BuildRunConfig(const RunSpec& spec,
   QUARRY_ASSIGN_OR_RETURN(auto adapter, BuildAdapterConfig(spec.adapter, warn));
   QUARRY_ASSIGN_OR_RETURN(auto event_sinks,
                           BuildSinkConfigs(spec.event_sinks, spec.sink_overrides));
+  QUARRY_RETURN_IF_ERROR(fanout::ValidateSettings(spec.fanout, warn));
 
   RunMeta meta;
   meta.run_id = spec.run_id;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "quarry/fanout/settings.h"
 #include "quarry/run/run_config.h"
 #include "quarry/status.h"
 
@@ -68,6 +69,8 @@ struct RunSpec {
   AdapterSpec adapter;
   std::vector<SinkSpec> event_sinks;  // empty: the implicit Lode sink
   SinkOverrides sink_overrides;
+  // Checked here (§4.3 step 11) so errors come in the contract's order; the caller runs the crawl.
+  fanout::Settings fanout;
 };
 
 // §4.3 step 9 (adapter) and step 10 (event sinks), also usable alone. Warnings go to `warn`.
