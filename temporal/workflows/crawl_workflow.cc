@@ -287,7 +287,10 @@ class CrawlWorkflow : public Workflow {
   void Step(WorkflowContext& ctx) {
     if (closed_) return;
     if (cancel_requested_) {
-      if (running_.empty()) Close(ctx, [&] { ctx.CancelWorkflow(Summary()); });
+      if (running_.empty()) {
+        closed_ = true;
+        ctx.CancelWorkflow(Summary());
+      }
       return;
     }
     if (!draining_ && WantContinue(ctx)) draining_ = true;
@@ -310,21 +313,21 @@ class CrawlWorkflow : public Workflow {
       if (bytes <= kMaxFrontierBytes) {
         json input = params_.input;
         input["frontier"] = std::move(*frontier);
-        return Close(ctx, [&] { ctx.ContinueAsNew(input); });
+        closed_ = true;
+        return ctx.ContinueAsNew(input);
       }
       why = std::to_string(bytes) + " bytes encoded, over the " +
             std::to_string(kMaxFrontierBytes) + " a continue-as-new carries";
     }
     const int64_t length = ctx.task().history_length;
     if (length >= kGiveUpHistoryLength) {
-      return Close(ctx, [&] {
-        ctx.Fail(ToFailure({"CRAWL_FRONTIER_TOO_LARGE",
-                            "the crawl frontier (" + std::to_string(state_.queue.size()) +
-                                " queued tasks, " + std::to_string(state_.dedup.size()) +
-                                " dedup keys) cannot continue as new: " + why +
-                                "; lower max_runs or the size of enqueue params",
-                            /*non_retryable=*/true, Summary()}));
-      });
+      closed_ = true;
+      return ctx.Fail(ToFailure({"CRAWL_FRONTIER_TOO_LARGE",
+                                 "the crawl frontier (" + std::to_string(state_.queue.size()) +
+                                     " queued tasks, " + std::to_string(state_.dedup.size()) +
+                                     " dedup keys) cannot continue as new: " + why +
+                                     "; lower max_runs or the size of enqueue params",
+                                 /*non_retryable=*/true, Summary()}));
     }
     // Run more of the queue (which shrinks it) and try again later.
     draining_ = false;
@@ -389,14 +392,9 @@ class CrawlWorkflow : public Workflow {
 
   void Finish(WorkflowContext& ctx) {
     if (closed_) return;
-    if (cancel_requested_) return Close(ctx, [&] { ctx.CancelWorkflow(Summary()); });
-    Close(ctx, [&] { ctx.Complete(Summary()); });
-  }
-
-  template <typename F>
-  void Close(WorkflowContext&, F close) {
     closed_ = true;
-    close();
+    if (cancel_requested_) return ctx.CancelWorkflow(Summary());
+    ctx.Complete(Summary());
   }
 
   CrawlParams params_;

@@ -452,6 +452,47 @@ TEST(TemporalCrawlWorkflowTest, ReplayingAContinuedHistoryMatchesItsCommands) {
   EXPECT_TRUE(r.commands.empty());
 }
 
+// 1,000 requests with 3 KB of hex each: a queue whose frontier is over the 1.5 MiB carried.
+json HugeRequests() {
+  json reqs = json::array();
+  for (int i = 0; i < 1000; ++i) {
+    std::string blob;
+    for (int k = 0; blob.size() < 3000; ++k) {
+      blob += NameBasedUuid(kQuarryRunIdNamespace, std::to_string(i) + "/" + std::to_string(k));
+    }
+    reqs.push_back(Req("p.mjs", {{"blob", blob}}, "e" + std::to_string(i)));
+  }
+  return reqs;
+}
+
+TEST(TemporalCrawlWorkflowTest, AFrontierTooLargeToCarryPostponesThenFailsClearly) {
+  json input = Input(1, 5000, 1);
+  input["continue_as_new_after"] = 20;
+  HistoryBuilder h(input);
+  h.Task();
+  int64_t root = h.ActivityScheduled("task-0/attempt-1");
+  PadTo(h, 21);
+  h.ActivityCompleted(root, Result(0, HugeRequests())).TaskStarted();
+  ReplayResult r = Replay(h);
+  ASSERT_EQ(r.kind, ReplayResult::Kind::kCommands) << r.message;
+  // Not carried: the crawl goes on with the queue instead.
+  EXPECT_EQ(ActivityIds(r), (std::vector<std::string>{"task-1/attempt-1"}));
+
+  // The same state at 45,000 events: it gives up with a non-retryable failure.
+  HistoryBuilder late(input);
+  late.Task();
+  root = late.ActivityScheduled("task-0/attempt-1");
+  PadTo(late, 45'001);
+  late.ActivityCompleted(root, Result(0, HugeRequests())).TaskStarted();
+  r = Replay(late);
+  ASSERT_EQ(r.commands.size(), 1u) << r.message;
+  ASSERT_EQ(r.commands[0].command_type(), enums::COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION);
+  const auto& f = r.commands[0].fail_workflow_execution_command_attributes().failure();
+  EXPECT_EQ(f.application_failure_info().type(), "CRAWL_FRONTIER_TOO_LARGE");
+  EXPECT_TRUE(f.application_failure_info().non_retryable());
+  EXPECT_NE(f.message().find("1000 queued tasks"), std::string::npos) << f.message();
+}
+
 TEST(TemporalCrawlStateTest, TheFrontierRoundTripsAndStaysSmallAtTenThousandTasks) {
   CrawlState s;
   s.crawl_run_id = kRunId;
