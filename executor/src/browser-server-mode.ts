@@ -17,18 +17,27 @@ function errCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
 }
 
-/**
- * The discovery file (browser.json, written by the runtime) names this server when its
- * ws_endpoint is ours. Only then may we delete it: after a stale-server cleanup it may already
- * describe a newer server.
- */
-async function recordIsOurs(file: string, endpoint: string): Promise<boolean> {
+async function recordEndpoint(file: string): Promise<string | undefined> {
   try {
     const rec = JSON.parse(await readFile(file, 'utf8')) as { ws_endpoint?: unknown };
-    return rec.ws_endpoint === endpoint;
+    return typeof rec.ws_endpoint === 'string' ? rec.ws_endpoint : undefined;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** The discovery file (browser.json, written by the runtime) names this server. */
+async function recordIsOurs(file: string, endpoint: string): Promise<boolean> {
+  return (await recordEndpoint(file)) === endpoint;
+}
+
+/**
+ * The discovery file names another server: after a stale-server cleanup it may describe a newer
+ * one, which is not ours to delete. Anything else (ours, no record yet, unreadable) is deleted.
+ */
+async function recordIsAnotherServers(file: string, endpoint: string): Promise<boolean> {
+  const other = await recordEndpoint(file);
+  return other !== undefined && other !== endpoint;
 }
 
 /** When the runtime last marked the discovery file as reused (its mtime), if the file is ours. */
@@ -68,11 +77,15 @@ async function releaseDiscoveryFile(endpoint: string, keepIfReusedSince?: number
     }
   };
   try {
-    if (!(await recordIsOurs(closing, endpoint))) {
-      await restore(); // another server's record: not ours to delete
+    if (await recordIsAnotherServers(closing, endpoint)) {
+      await restore(); // not ours to delete
       return true;
     }
-    if (keepIfReusedSince !== undefined && (await stat(closing)).mtimeMs > keepIfReusedSince) {
+    const reusedSince =
+      keepIfReusedSince !== undefined &&
+      (await recordIsOurs(closing, endpoint)) &&
+      (await stat(closing)).mtimeMs > keepIfReusedSince;
+    if (reusedSince) {
       await restore();
       return false;
     }

@@ -5,14 +5,15 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <mutex>
-#include <set>
 #include <string_view>
 #include <thread>
 
@@ -41,8 +42,11 @@ std::string ReadSmallFile(const std::string& path, size_t limit = 1 << 16) {
   return out;
 }
 
+// Servers we started and have not reaped, each with a pidfd: waiting through the pidfd reaps
+// exactly that process, never a later process that got the same pid after someone else (a run's
+// process sweep) reaped ours.
 std::mutex g_launched_mu;
-std::set<pid_t> g_launched;
+std::map<pid_t, int> g_launched;
 
 // The last non-empty line of the server's log, for error messages.
 std::string LogTail(const std::string& log_path) {
@@ -96,30 +100,39 @@ bool RunsBrowserServer(pid_t pid) {
 }
 
 void RememberLaunched(pid_t pid) {
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));  // close-on-exec by default
+  if (fd < 0) return;  // no pidfds: a run's process sweep reaps it (KillTokenTree)
   std::lock_guard<std::mutex> lock(g_launched_mu);
-  g_launched.insert(pid);
+  g_launched[pid] = fd;
 }
+
+namespace {
+// Caller holds g_launched_mu.
+bool ReapLocked(std::map<pid_t, int>::iterator it) {
+  siginfo_t info{};
+  int r = ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(it->second), &info,
+                   WEXITED | WNOHANG);
+  if ((r == 0 && info.si_pid == 0) || (r < 0 && errno == EINTR)) return false;  // running
+  // Reaped now, or ECHILD: someone else (a run's process sweep) reaped it already.
+  ::close(it->second);
+  g_launched.erase(it);
+  return true;
+}
+}  // namespace
 
 bool ReapIfLaunched(pid_t pid) {
   std::lock_guard<std::mutex> lock(g_launched_mu);
-  if (g_launched.count(pid) == 0) return false;
-  int status = 0;
-  pid_t r = ::waitpid(pid, &status, WNOHANG);
-  if (r == pid || (r < 0 && errno == ECHILD)) {
-    // ECHILD: someone else (a run's process sweep) reaped it already.
-    g_launched.erase(pid);
-    return true;
-  }
-  return false;
+  auto it = g_launched.find(pid);
+  return it != g_launched.end() && ReapLocked(it);
 }
 
 void ReapLaunched() {
-  std::vector<pid_t> pids;
-  {
-    std::lock_guard<std::mutex> lock(g_launched_mu);
-    pids.assign(g_launched.begin(), g_launched.end());
+  std::lock_guard<std::mutex> lock(g_launched_mu);
+  for (auto it = g_launched.begin(); it != g_launched.end();) {
+    auto next = std::next(it);
+    ReapLocked(it);
+    it = next;
   }
-  for (pid_t pid : pids) ReapIfLaunched(pid);
 }
 
 int KillServerLeftovers(const std::string& record_path, pid_t pid, bool kill_group) {
