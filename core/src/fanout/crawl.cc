@@ -115,7 +115,7 @@ StatusOr<std::unique_ptr<Crawl>> Crawl::Start(const CrawlOptions& o, run::RunCon
       [self, crawl_id](const std::string& path) {
         log::Error("another process is writing the fan-out journal of \"" +
                    json::Printable(crawl_id) + "\" (" + path + "); stopping the fan-out");
-        if (self->op_) self->op_->Cancel("fan-out journal conflict");
+        if (Operator* op = self->op_for_conflicts_.load()) op->Cancel("fan-out journal conflict");
       });
   auto journal_error = [&](const Status& s) {
     return Status(s.code(), "failed to write the fan-out journal: " + s.message());
@@ -135,6 +135,7 @@ StatusOr<std::unique_ptr<Crawl>> Crawl::Start(const CrawlOptions& o, run::RunCon
   crawl->op_ = std::make_unique<Operator>(o.limits, crawl->launcher_.get(), crawl->journal_.get());
   if (carryover) crawl->op_->Restore(std::move(*carryover));
   crawl->op_->Start(cancel);
+  crawl->op_for_conflicts_.store(crawl->op_.get());
 
   if (crawl->root_runs()) {
     const Enqueuer enqueuer{root->meta.run_id, 0, root->source, root->category};
@@ -155,6 +156,10 @@ Crawl::~Crawl() {
     op_->Cancel("canceled");
     Finish();
   }
+  // The workers are gone; stop the journal's writer before the operator its conflict callback
+  // reaches.
+  op_for_conflicts_.store(nullptr);
+  journal_.reset();
 }
 
 void Crawl::RootFinished(const run::RunResult& result, bool canceled) {

@@ -86,7 +86,10 @@ class ScriptedLauncher : public fanout::ChildLauncher {
       max_running = std::max(max_running, running);
     }
     cv.notify_all();
-    for (const auto& payload : emits[task.target]) on_event(EventWith("enqueue", payload));
+    // find(), not operator[]: workers read the script concurrently.
+    if (auto it = emits.find(task.target); it != emits.end()) {
+      for (const auto& payload : it->second) on_event(EventWith("enqueue", payload));
+    }
     if (block.contains(task.target)) {
       pollfd fd{cancel->fd(), POLLIN, 0};
       while (!cancel->cancelled()) ::poll(&fd, 1, 1000);

@@ -8,6 +8,7 @@
 //   fanout::Summary s = crawl->Finish();   // waits for the children, closes the browser
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 
@@ -57,6 +58,8 @@ class Crawl {
   std::unique_ptr<Journal> journal_;
   std::unique_ptr<RunLauncher> launcher_;
   std::unique_ptr<Operator> op_;
+  // op_ for the journal's writer thread, which may report a conflict while Start() runs.
+  std::atomic<Operator*> op_for_conflicts_{nullptr};
   bool finished_ = false;
 };
 
