@@ -126,12 +126,7 @@ class Bench:
         self.cg = cgroup_root()
 
     def close(self):
-        for pid in browser_servers():
-            try:
-                if (self.tmp / "xdg").as_posix().encode() in Path(f"/proc/{pid}/environ").read_bytes():
-                    os.kill(pid, signal.SIGTERM)
-            except OSError:
-                pass
+        self.stop_servers()
         self.http.terminate()
         if self.cg:
             time.sleep(1)
