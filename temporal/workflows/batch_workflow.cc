@@ -1,4 +1,5 @@
 #include "workflows/batch_workflow.h"
+#include "workflows/run_id.h"
 
 #include "quarry/json/parse.h"
 
@@ -31,18 +32,6 @@ void ScheduleReadRuns(WorkflowContext& ctx, const BatchParams& params, int64_t o
 }
 
 namespace {
-
-// "run-<i>/..." -> i; nullopt for other ids.
-std::optional<int64_t> RunIndexOf(const std::string& id) {
-  constexpr std::string_view kPrefix = "run-";
-  if (id.rfind(kPrefix, 0) != 0) return std::nullopt;
-  const char* begin = id.data() + kPrefix.size();
-  const char* end = id.data() + id.size();
-  int64_t i = 0;
-  auto [p, ec] = std::from_chars(begin, end, i);
-  if (ec != std::errc() || p == begin || p == end || *p != '/') return std::nullopt;
-  return i;
-}
 
 class BatchWorkflow : public Workflow {
  public:
@@ -115,7 +104,7 @@ class BatchWorkflow : public Workflow {
   int64_t Total() const { return static_cast<int64_t>(raw_.size()); }
 
   RunAttempts* RunFor(const std::string& id) {
-    auto index = RunIndexOf(id);
+    auto index = IndexInId("run-", id);
     if (!index) return nullptr;
     const int64_t local = *index - params_.first_index;
     if (local < 0 || local >= Total() || !runs_[local]) return nullptr;

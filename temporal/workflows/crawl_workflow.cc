@@ -1,4 +1,5 @@
 #include "workflows/crawl_workflow.h"
+#include "workflows/run_id.h"
 
 #include <algorithm>
 #include <charconv>
@@ -24,18 +25,6 @@ constexpr int64_t kContinueAsNewBytes = 8 << 20;
 // A frontier too large to carry postpones the continue-as-new; past this many events the crawl
 // gives up rather than run into Temporal's 51,200-event limit.
 constexpr int64_t kGiveUpHistoryLength = 45'000;
-
-// "task-<i>/..." -> i; nullopt for other ids.
-std::optional<int64_t> TaskIndexOf(const std::string& id) {
-  constexpr std::string_view kPrefix = "task-";
-  if (id.rfind(kPrefix, 0) != 0) return std::nullopt;
-  const char* begin = id.data() + kPrefix.size();
-  const char* end = id.data() + id.size();
-  int64_t i = 0;
-  auto [p, ec] = std::from_chars(begin, end, i);
-  if (ec != std::errc() || p == begin || p == end || *p != '/') return std::nullopt;
-  return i;
-}
 
 // Counts read from an activity result, which any worker could have written: never negative and
 // never large enough to overflow a sum.
@@ -66,7 +55,7 @@ class CrawlWorkflow : public Workflow {
   void OnActivityResolved(WorkflowContext& ctx, const std::string& activity_id,
                           const ActivityResolution& r) override {
     if (activity_id == kNotifyActivityId) return Finish(ctx);
-    auto index = TaskIndexOf(activity_id);
+    auto index = IndexInId("task-", activity_id);
     if (!index) return;
     auto it = running_.find(*index);
     if (it == running_.end() || !it->second->run.IsCurrentActivity(activity_id)) return;
@@ -80,7 +69,7 @@ class CrawlWorkflow : public Workflow {
   }
 
   void OnTimerFired(WorkflowContext& ctx, const std::string& timer_id) override {
-    auto index = TaskIndexOf(timer_id);
+    auto index = IndexInId("task-", timer_id);
     if (!index) return;
     auto it = running_.find(*index);
     if (it != running_.end() && it->second->run.IsCurrentTimer(timer_id)) {

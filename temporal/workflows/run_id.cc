@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <charconv>
 #include <cstdlib>
 
 namespace quarry::temporal {
@@ -38,6 +39,16 @@ std::string AttemptRunId(std::string_view workflow_run_id, int64_t attempt) {
   name += '/';
   name += std::to_string(attempt);
   return NameBasedUuid(kQuarryRunIdNamespace, name);
+}
+
+std::optional<int64_t> IndexInId(std::string_view prefix, std::string_view id) {
+  if (id.substr(0, prefix.size()) != prefix) return std::nullopt;
+  const char* begin = id.data() + prefix.size();
+  const char* end = id.data() + id.size();
+  int64_t i = 0;
+  auto [p, ec] = std::from_chars(begin, end, i);
+  if (ec != std::errc() || p == begin || p == end || *p != '/') return std::nullopt;
+  return i;
 }
 
 }  // namespace quarry::temporal

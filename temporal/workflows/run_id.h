@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,5 +22,9 @@ std::string NameBasedUuid(const Uuid& name_space, std::string_view name);
 // The run id of attempt `attempt` of the workflow execution `workflow_run_id`:
 // NameBasedUuid(kQuarryRunIdNamespace, "<workflow_run_id>/<attempt>").
 std::string AttemptRunId(std::string_view workflow_run_id, int64_t attempt);
+
+// The index of an activity or timer id "<prefix><i>/..." (e.g. "run-3/attempt-1"); nullopt for
+// ids of another shape.
+std::optional<int64_t> IndexInId(std::string_view prefix, std::string_view id);
 
 }  // namespace quarry::temporal
