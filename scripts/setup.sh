@@ -10,7 +10,7 @@ ROOT=$PWD
 APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config clang-format clang libclang-rt-14-dev
   libmsgpack-cxx-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
-  libcurl4-openssl-dev libhiredis-dev libsqlite3-dev libssl-dev
+  libcurl4-openssl-dev libhiredis-dev libsqlite3-dev libssl-dev libxml2-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libgtest-dev libgmock-dev libbenchmark-dev
   chromium redis-server procps openssl nodejs npm python3
@@ -93,6 +93,19 @@ if [ "$(python3 -c 'import importlib.metadata as m; print(m.version("temporalio"
   python3 -m pip install -q "temporalio==$TEMPORALIO_VERSION"
 fi
 # --- end quarry-temporal ------------------------------------------------------------------------
+
+# --- versitygw: the S3-compatible server the S3 store's tests run against ----------------------
+# Built once from the Go module proxy into .cache/bin (tests look there; QUARRY_VERSITYGW overrides).
+VERSITYGW_VERSION=v1.8.0
+VERSITYGW_BIN=$ROOT/.cache/bin/versitygw
+if [ ! -x "$VERSITYGW_BIN" ] || [ ! -f "$ROOT/.cache/bin/.versitygw-$VERSITYGW_VERSION" ]; then
+  PATH=$PATH:/usr/local/go/bin
+  command -v go >/dev/null || { log "go is needed to build versitygw (the S3 tests' server)"; exit 1; }
+  log "building versitygw $VERSITYGW_VERSION (go install; a few CPU-minutes, once)"
+  mkdir -p "$ROOT/.cache/bin"
+  GOBIN=$ROOT/.cache/bin GOFLAGS=-trimpath go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
+  touch "$ROOT/.cache/bin/.versitygw-$VERSITYGW_VERSION"
+fi
 
 # C++ build.
 BUILD_DIR=${QUARRY_BUILD_DIR:-$ROOT/build}
