@@ -190,6 +190,8 @@ Status Committer::ResolveParent(const WriterOptions& options, std::string* paren
 
 void Committer::CommitBatch(const std::vector<CommitRequest*>& batch) {
   const WriterOptions& options = *batch.front()->options;
+  // Requests the store retried inside itself (S3, §5.5) count as write retries too.
+  const uint64_t store_retries_before = StoreRequestRetriesOnThisThread();
   auto fail = [](CommitRequest* r, const Status& cause) {
     r->status = WrapStorageError("write", r->parts.front().readable, cause);
   };
@@ -256,8 +258,9 @@ void Committer::CommitBatch(const std::vector<CommitRequest*>& batch) {
 
   uint64_t retries = 0;
   auto finish = [&](const Status& st) {
+    const uint64_t store_retries = StoreRequestRetriesOnThisThread() - store_retries_before;
     for (CommitRequest* r : live) {
-      r->retries += retries;
+      r->retries += retries + store_retries;
       if (st.ok()) {
         r->snapshot_id = id;
       } else {

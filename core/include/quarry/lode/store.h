@@ -4,6 +4,7 @@
 // Thread-safe: one Store may be shared by every run of a process.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -21,6 +22,12 @@ class Store {
   virtual Status Put(std::string_view path, std::string_view data) = 0;
   // NotFound when absent.
   virtual StatusOr<std::string> Get(std::string_view path) = 0;
+  // Bytes [offset, offset + length) of the object, fewer at its end, "" past it.
+  virtual StatusOr<std::string> GetRange(std::string_view path, uint64_t offset, uint64_t length) {
+    StatusOr<std::string> all = Get(path);
+    if (!all.ok() || offset >= all->size()) return all.ok() ? std::string() : all;
+    return all->substr(offset, length);
+  }
   virtual StatusOr<bool> Exists(std::string_view path) = 0;
   // Every key under `prefix` (a directory-like prefix ending in '/'), sorted, store-relative.
   virtual StatusOr<std::vector<std::string>> List(std::string_view prefix) = 0;
@@ -36,6 +43,12 @@ class Store {
   // root and dataset share one committer.
   virtual std::string RootId() const = 0;
 };
+
+// Retries of transient failures (S3 requests, §5.5) made inside store calls on the calling thread
+// since it started. A writer adds what its commit added to lode_write_retry_total; stores that
+// retry call CountStoreRequestRetry.
+uint64_t StoreRequestRetriesOnThisThread();
+void CountStoreRequestRetry();
 
 // `root` must be an existing directory.
 StatusOr<std::shared_ptr<Store>> OpenFsStore(const std::string& root);
