@@ -114,6 +114,11 @@ SANITIZE=${QUARRY_SANITIZE:-OFF}
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DQUARRY_SANITIZE="$SANITIZE" >/dev/null
 fi
-log "building C++ in $BUILD_DIR"
-cmake --build "$BUILD_DIR" -- -j"$(nproc)"
+# Only the two binaries: the unit tests are built and run by scripts/test.sh (under ASan, in
+# build-asan/), so building them here too would compile every test file twice on a clean machine.
+# QUARRY_BUILD_TARGETS=all builds everything (benchmarks, unit tests) in this tree.
+TARGETS=${QUARRY_BUILD_TARGETS:-quarry quarry-temporal}
+log "building C++ in $BUILD_DIR ($TARGETS)"
+# shellcheck disable=SC2086  # a list of target names
+cmake --build "$BUILD_DIR" --target $TARGETS -- -j"$(nproc)"
 log "done"
