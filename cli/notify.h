@@ -16,7 +16,7 @@ namespace quarry::cli {
 struct NotifyTarget {
   std::optional<adapters::AdapterConfig> adapter;
   std::shared_ptr<lode::Store> store;
-  std::string storage_root;  // absolute fs root
+  std::string storage_root;  // absolute fs root, or "s3://bucket[/prefix]"
   std::string dataset, source, category;
 };
 

@@ -11,6 +11,7 @@
 
 #include "config_file.h"
 #include "quarry/adapters/outbox.h"
+#include "quarry/lode/open_store.h"
 #include "quarry/lode/store.h"
 #include "quarry/log.h"
 #include "quarry/run/run_spec.h"
@@ -20,6 +21,8 @@ namespace {
 
 struct OutboxFlags {
   std::string config, storage_backend, storage_path, storage_dataset = "quarry";
+  std::string storage_region, storage_endpoint;
+  bool storage_s3_path_style = false;
   std::string adapter, adapter_url, adapter_timeout, adapter_channel;
   std::vector<std::string> adapter_headers;
   int64_t adapter_retries = 3;
@@ -44,6 +47,11 @@ std::shared_ptr<lode::Store> Open(OutboxFlags& f, run::AdapterSpec* spec) {
     merge("--storage-backend", &f.storage_backend, c->storage.backend);
     merge("--storage-path", &f.storage_path, c->storage.path);
     merge("--storage-dataset", &f.storage_dataset, c->storage.dataset);
+    merge("--storage-region", &f.storage_region, c->storage.region);
+    merge("--storage-endpoint", &f.storage_endpoint, c->storage.endpoint);
+    if (!f.Set("--storage-s3-path-style") && c->storage.s3_path_style) {
+      f.storage_s3_path_style = true;
+    }
     merge("--adapter", &f.adapter, c->adapter.type);
     merge("--adapter-url", &f.adapter_url, c->adapter.url);
     merge("--adapter-channel", &f.adapter_channel, c->adapter.channel);
@@ -65,18 +73,17 @@ std::shared_ptr<lode::Store> Open(OutboxFlags& f, run::AdapterSpec* spec) {
   }
   if (f.storage_backend.empty()) throw CommandError{"--storage-backend is required (fs or s3)"};
   if (f.storage_path.empty()) throw CommandError{"--storage-path is required"};
-  if (f.storage_backend == "s3") {
-    throw CommandError{"storage backend \"s3\" is not available in this build yet; use fs"};
-  }
-  if (f.storage_backend != "fs") {
-    throw CommandError{"unknown storage backend \"" + f.storage_backend + "\": must be fs or s3"};
+  const lode::StorageLocation settings{f.storage_backend, f.storage_path, f.storage_region,
+                                       f.storage_endpoint, f.storage_s3_path_style};
+  if (Status st = lode::ValidateStorageLocation(settings); !st.ok()) {
+    throw CommandError{st.message()};
   }
   std::error_code ec;
-  if (!std::filesystem::is_directory(f.storage_path, ec)) {
+  if (f.storage_backend == "fs" && !std::filesystem::is_directory(f.storage_path, ec)) {
     throw CommandError{"storage path " + f.storage_path + " is not an existing directory"};
   }
-  auto store =
-      lode::OpenFsStore(std::filesystem::absolute(f.storage_path).lexically_normal().string());
+  for (const auto& w : lode::StorageLocationWarnings(settings)) log::Warning(w);
+  auto store = lode::OpenStore(settings);
   if (!store.ok()) throw CommandError{store.status().message()};
   return *store;
 }
@@ -128,8 +135,11 @@ int Flush(OutboxFlags& f) {
 
 void AddStorageFlags(CLI::App* cmd, OutboxFlags& f) {
   cmd->add_option("--config", f.config, "YAML config file (storage and adapter settings)");
-  cmd->add_option("--storage-backend", f.storage_backend, "Storage backend: fs");
-  cmd->add_option("--storage-path", f.storage_path, "fs: the store directory");
+  cmd->add_option("--storage-backend", f.storage_backend, "Storage backend: fs or s3");
+  cmd->add_option("--storage-path", f.storage_path, "fs: the store directory; s3: bucket[/prefix]");
+  cmd->add_option("--storage-region", f.storage_region, "s3: region");
+  cmd->add_option("--storage-endpoint", f.storage_endpoint, "s3: S3-compatible endpoint URL");
+  cmd->add_flag("--storage-s3-path-style", f.storage_s3_path_style, "s3: path-style addressing");
   cmd->add_option("--storage-dataset", f.storage_dataset, "Dataset id");
 }
 

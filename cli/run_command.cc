@@ -21,6 +21,7 @@
 #include "notify.h"
 #include "progress_line.h"
 #include "quarry/duration.h"
+#include "quarry/lode/open_store.h"
 #include "quarry/lode/store.h"
 #include "quarry/log.h"
 #include "quarry/orphan_guard.h"
@@ -44,6 +45,8 @@ struct RunFlags {
   int64_t buffer_events = 0, buffer_bytes = 0, flush_count = 0;
   std::string flush_interval = "0";
   std::string storage_dataset = "quarry", storage_backend, storage_path;
+  std::string storage_region, storage_endpoint;
+  bool storage_s3_path_style = false;
   std::string resolve_from, timeout = "0";
   int64_t attempt = 1;
   // Notification adapter (§4.1 rows 39–44).
@@ -114,6 +117,9 @@ void ApplyConfig(RunFlags& f, const ConfigFile& c) {
   Merge(f, "--storage-dataset", &f.storage_dataset, c.storage.dataset);
   Merge(f, "--storage-backend", &f.storage_backend, c.storage.backend);
   Merge(f, "--storage-path", &f.storage_path, c.storage.path);
+  Merge(f, "--storage-region", &f.storage_region, c.storage.region);
+  Merge(f, "--storage-endpoint", &f.storage_endpoint, c.storage.endpoint);
+  Merge(f, "--storage-s3-path-style", &f.storage_s3_path_style, c.storage.s3_path_style);
   Merge(f, "--policy", &f.policy, c.policy.name);
   Merge(f, "--flush-mode", &f.flush_mode, c.policy.flush_mode);
   Merge(f, "--buffer-events", &f.buffer_events, c.policy.buffer_events);
@@ -131,11 +137,6 @@ void ApplyConfig(RunFlags& f, const ConfigFile& c) {
   f.browser_idle_timeout_s = c.browser_idle_timeout_s;
   // Sections parsed and validated, but whose features this build does not have yet: refuse
   // rather than silently ignore what the user asked for.
-  if (!c.storage.region.empty() || !c.storage.endpoint.empty() || c.storage.s3_path_style) {
-    Fail(
-        "failed to load config: storage.region/endpoint/s3_path_style need the s3 backend, "
-        "which this build does not have yet");
-  }
   if (!c.proxies.empty() || !c.proxy.pool.empty() || !c.proxy.strategy.empty()) {
     Fail("failed to load config: proxy pools are not available in this build yet");
   }
@@ -244,6 +245,9 @@ int Execute(RunFlags& f) {
   spec.storage_backend = f.storage_backend;
   spec.storage_path = f.storage_path;
   spec.storage_dataset = f.storage_dataset;
+  spec.storage_region = f.storage_region;
+  spec.storage_endpoint = f.storage_endpoint;
+  spec.storage_s3_path_style = f.storage_s3_path_style;
   spec.executor = f.executor;
   spec.browser_ws_endpoint = f.browser_ws_endpoint;
   spec.resolve_from = f.resolve_from;
@@ -263,7 +267,7 @@ int Execute(RunFlags& f) {
   NotifyTarget notify;
   notify.adapter = config.adapter;
   notify.store = config.store;
-  notify.storage_root = std::filesystem::absolute(f.storage_path).lexically_normal().string();
+  notify.storage_root = lode::StorageRootUrl({f.storage_backend, f.storage_path, "", "", false});
   notify.dataset = config.dataset;
   notify.source = config.source;
   notify.category = config.category;
@@ -395,8 +399,15 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
   cmd->add_option("--flush-count", f.flush_count, "streaming: flush every N events");
   cmd->add_option("--flush-interval", f.flush_interval, "streaming: flush interval (e.g. 5s)");
   cmd->add_option("--storage-dataset", f.storage_dataset, "Dataset id");
-  cmd->add_option("--storage-backend", f.storage_backend, "Storage backend: fs");
-  cmd->add_option("--storage-path", f.storage_path, "fs: an existing directory");
+  cmd->add_option("--storage-backend", f.storage_backend, "Storage backend: fs or s3");
+  cmd->add_option("--storage-path", f.storage_path,
+                  "fs: an existing directory; s3: bucket[/prefix] (no s3:// scheme)");
+  cmd->add_option("--storage-region", f.storage_region,
+                  "s3: region (empty: the AWS default chain)");
+  cmd->add_option("--storage-endpoint", f.storage_endpoint,
+                  "s3: S3-compatible endpoint URL (R2, MinIO, ...)");
+  cmd->add_flag("--storage-s3-path-style", f.storage_s3_path_style,
+                "s3: path-style addressing (endpoint/bucket/key)");
   cmd->add_option("--resolve-from", f.resolve_from, "Fallback directory for the script's imports");
   cmd->add_option("--timeout", f.timeout, "Whole-run time limit (e.g. 5m); 0 = none");
   cmd->add_option("--adapter", f.adapter, "Notify after the run: webhook or redis");

@@ -168,7 +168,8 @@ std::string FsStoragePath(const std::string& abs_root, const std::string& datase
                           const std::string& day, const std::string& run_id) {
   std::string root = abs_root;
   while (root.size() > 1 && root.back() == '/') root.pop_back();
-  return "file://" + root + "/datasets/" + dataset +
+  // An S3 root already is a URL ("s3://bucket[/prefix]", §13.2's s3 form).
+  return (root.starts_with("s3://") ? "" : "file://") + root + "/datasets/" + dataset +
          "/partitions/source=" + lode::EscapePartitionValue(source) +
          "/category=" + lode::EscapePartitionValue(category) +
          "/day=" + lode::EscapePartitionValue(day) +

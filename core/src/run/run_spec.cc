@@ -9,6 +9,7 @@
 #include <random>
 
 #include "quarry/duration.h"
+#include "quarry/lode/open_store.h"
 #include "quarry/lode/store.h"
 #include "quarry/policy/policy.h"
 #include "quarry/redact.h"
@@ -111,9 +112,12 @@ StatusOr<RunConfig> BuildRunConfig(const RunSpec& spec,
   if (spec.storage_backend.empty())
     return InvalidArgumentError("--storage-backend is required (fs or s3)");
   if (spec.storage_path.empty()) return InvalidArgumentError("--storage-path is required");
-  if (spec.storage_backend == "s3") {
-    return InvalidArgumentError(
-        "storage backend \"s3\" is not available in this build yet; use fs");
+  const lode::StorageLocation storage{spec.storage_backend, spec.storage_path, spec.storage_region,
+                                      spec.storage_endpoint, spec.storage_s3_path_style};
+  const bool s3 = spec.storage_backend == "s3";
+  if (s3) QUARRY_RETURN_IF_ERROR(lode::ValidateStorageLocation(storage));
+  if (warn) {
+    for (const auto& w : lode::StorageLocationWarnings(storage)) warn(w);
   }
   if (spec.storage_backend != "fs") {
     return InvalidArgumentError("unknown storage backend \"" + spec.storage_backend +
@@ -124,7 +128,7 @@ StatusOr<RunConfig> BuildRunConfig(const RunSpec& spec,
     return InvalidArgumentError("invalid --storage-dataset \"" + ds +
                                 "\": must be a single path segment");
   }
-  {
+  if (!s3) {
     std::error_code ec;
     auto st = fs::status(spec.storage_path, ec);
     if (!fs::exists(st)) {
@@ -140,7 +144,7 @@ StatusOr<RunConfig> BuildRunConfig(const RunSpec& spec,
     return InvalidArgumentError("--storage-dataset is too long: \"" + PrintableValue(ds, 40) +
                                 "\" (at most " + std::to_string(kMaxPathComponent) + " bytes)");
   }
-  QUARRY_RETURN_IF_ERROR(ProbeWritable(spec.storage_path, ds));
+  if (!s3) QUARRY_RETURN_IF_ERROR(ProbeWritable(spec.storage_path, ds));
 
   QUARRY_ASSIGN_OR_RETURN(auto adapter, BuildAdapterConfig(spec.adapter, warn));
   QUARRY_ASSIGN_OR_RETURN(auto event_sinks,
@@ -155,7 +159,10 @@ StatusOr<RunConfig> BuildRunConfig(const RunSpec& spec,
   QUARRY_RETURN_IF_ERROR(ValidateRunMeta(meta));
 
   QUARRY_ASSIGN_OR_RETURN(std::string executor, LocateExecutor(spec.executor));
-  auto store = lode::OpenFsStore(fs::absolute(spec.storage_path).lexically_normal().string());
+  // s3: the bucket is probed once here, so bad credentials or a missing bucket stop the run
+  // before the executor starts.
+  auto store = s3 ? lode::OpenStore(storage)
+                  : lode::OpenFsStore(fs::absolute(spec.storage_path).lexically_normal().string());
   if (!store.ok()) {
     return Status(store.status().code(), "failed to create policy: " + store.status().message());
   }

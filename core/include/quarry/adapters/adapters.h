@@ -45,7 +45,8 @@ struct RunCompleted {
 // Compact JSON, keys in the order of §8.2; job_id omitted when empty.
 std::string RunCompletedJson(const RunCompleted& n);
 
-// "file://<abs root>/datasets/<ds>/partitions/source=../category=../day=../run_id=.."
+// "file://<abs root>/datasets/<ds>/partitions/source=../category=../day=../run_id=..", or
+// "s3://bucket[/prefix]/datasets/..." when the root is an s3:// URL.
 std::string FsStoragePath(const std::string& abs_root, const std::string& dataset,
                           const std::string& source, const std::string& category,
                           const std::string& day, const std::string& run_id);

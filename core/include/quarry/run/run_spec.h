@@ -62,6 +62,9 @@ struct RunSpec {
   std::string storage_backend;
   std::string storage_path;
   std::string storage_dataset = "quarry";
+  std::string storage_region;    // s3 only; empty: the default chain
+  std::string storage_endpoint;  // s3 only; empty: AWS
+  bool storage_s3_path_style = false;
   std::string executor;  // empty: LocateExecutor's search
   std::string browser_ws_endpoint;
   std::string resolve_from;
