@@ -6,20 +6,44 @@
 #include <thread>
 
 #include "lode/mem_store.h"
+#include "lode/random_name.h"
+#include "lode/s3/aws_credentials.h"
 #include "lode/store_error.h"
 #include "lode/test_support.h"
+#include "lode/versitygw.h"
+#include "quarry/lode/s3_store.h"
 #include "quarry/lode/store.h"
 
 namespace quarry::lode {
 namespace {
 
-enum class Kind { kFs, kMem };
+enum class Kind { kFs, kMem, kS3 };
 
 class StoreContractTest : public ::testing::TestWithParam<Kind> {
  protected:
   void SetUp() override {
     if (GetParam() == Kind::kFs) {
       auto s = OpenFsStore(dir_.path());
+      ASSERT_TRUE(s.ok()) << s.status().ToString();
+      store_ = *s;
+    } else if (GetParam() == Kind::kS3) {
+      std::string why;
+      testing::Versitygw* gw = testing::Versitygw::Shared(&why);
+      ASSERT_NE(gw, nullptr) << why;
+      S3Options o;
+      o.bucket = testing::Versitygw::kBucket;
+      o.prefix = "contract-" + RandomHexSuffix();  // each test sees an empty store
+      o.endpoint = gw->endpoint();
+      o.path_style = true;
+      o.region = "us-east-1";
+      AwsEnvironment env;
+      env.getenv = [](const std::string& k) -> std::optional<std::string> {
+        if (k == "AWS_ACCESS_KEY_ID") return testing::Versitygw::kAccess;
+        if (k == "AWS_SECRET_ACCESS_KEY") return testing::Versitygw::kSecret;
+        return std::nullopt;
+      };
+      o.credentials = std::make_shared<AwsCredentialChain>(env);
+      auto s = OpenS3Store(o);
       ASSERT_TRUE(s.ok()) << s.status().ToString();
       store_ = *s;
     } else {
@@ -137,8 +161,12 @@ TEST_P(StoreContractTest, ConcurrentCompareAndSwapLetsExactlyOneWinPerValue) {
   EXPECT_EQ(*store_->Get(p), std::to_string(successes.load()));
 }
 
-INSTANTIATE_TEST_SUITE_P(Stores, StoreContractTest, ::testing::Values(Kind::kFs, Kind::kMem),
-                         [](const auto& p) { return p.param == Kind::kFs ? "Fs" : "Mem"; });
+INSTANTIATE_TEST_SUITE_P(Stores, StoreContractTest,
+                         ::testing::Values(Kind::kFs, Kind::kMem, Kind::kS3), [](const auto& p) {
+                           return p.param == Kind::kFs    ? "Fs"
+                                  : p.param == Kind::kMem ? "Mem"
+                                                          : "S3";
+                         });
 
 TEST(FsStoreTest, RootMustExistAndBeADirectory) {
   testing::TempDir dir;
