@@ -9,6 +9,7 @@
 #include "quarry/ipc/frame_format.h"
 #include "quarry/log.h"
 #include "quarry/version.h"
+#include "read/read_commands.h"
 #include "run_command.h"
 
 namespace {
@@ -16,30 +17,6 @@ namespace {
 std::string VersionLine() {
   return "quarry version " + std::string(quarry::ProductVersion()) +
          " (commit: " + std::string(quarry::GitCommit()) + ")";
-}
-
-void AddVersionCommand(CLI::App* app, int* exit_code) {
-  CLI::App* cmd = app->add_subcommand("version", "Print version information");
-  static bool tui = false;
-  cmd->add_flag("--tui", tui, "Not supported for this command");
-  cmd->callback([exit_code] {
-    if (tui) {
-      std::fprintf(stderr, "Error: --tui is not supported for version command\n");
-      *exit_code = 1;
-      return;
-    }
-    nlohmann::ordered_json j{{"version", quarry::ProductVersion()},
-                             {"commit", quarry::GitCommit()},
-                             {"contract_version", quarry::ipc::kContractVersion}};
-    if (::isatty(STDOUT_FILENO)) {
-      std::printf("version:          %s\ncommit:           %s\ncontract_version: %s\n",
-                  std::string(quarry::ProductVersion()).c_str(),
-                  std::string(quarry::GitCommit()).c_str(),
-                  std::string(quarry::ipc::kContractVersion).c_str());
-    } else {
-      std::printf("%s\n", j.dump(2).c_str());
-    }
-  });
 }
 
 }  // namespace
@@ -52,7 +29,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   quarry::cli::AddRunCommand(&app, &exit_code);
   quarry::cli::AddOutboxCommand(&app, &exit_code);
-  AddVersionCommand(&app, &exit_code);
+  quarry::cli::AddReadCommands(&app, &exit_code);
 
   if (argc <= 1) {
     std::printf("%s", app.help().c_str());

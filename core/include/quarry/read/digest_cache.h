@@ -2,8 +2,9 @@
 // commands read each manifest, and the metrics/enqueue records it points to, once.
 //
 // Where: <dir>/digests-v1/<hex key>.jsonl, one file per (backend, store root, dataset), the key a
-// SHA-256 of those three. Never inside the dataset: read commands do not write to it. The default
-// dir is $QUARRY_CACHE_DIR, else $XDG_CACHE_HOME/quarry, else $HOME/.cache/quarry;
+// 64-bit FNV-1a hash of those three (the file's first line names them, and a
+// file naming anything else is ignored). Never inside the dataset: read commands do not write to
+// it. The default dir is $QUARRY_CACHE_DIR, else $XDG_CACHE_HOME/quarry, else $HOME/.cache/quarry;
 // QUARRY_CACHE_DIR=off disables the cache (docs/reading.md).
 //
 // One JSON line per digest, appended with O_APPEND (concurrent readers may append the same digest

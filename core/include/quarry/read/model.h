@@ -61,9 +61,9 @@ struct Job {
 struct Task {
   std::string task_id;  // the enqueue event's event_id
   TaskState state = TaskState::kUnscheduled;
-  std::optional<std::string> run_id;       // the child run started for it
-  std::optional<nlohmann::json> target;    // the enqueue payload's target (absent: dropped event)
-  std::string enqueued_by;                 // run_id of the enqueuing run
+  std::optional<std::string> run_id;     // the child run started for it
+  std::optional<nlohmann::json> target;  // the enqueue payload's target (absent: dropped event)
+  std::string enqueued_by;               // run_id of the enqueuing run
   int64_t enqueued_at_ns = 0;
 };
 
@@ -77,9 +77,9 @@ struct Executor {
 // One metrics record with the snapshot it came from.
 struct MetricsRecord {
   const nlohmann::json* record = nullptr;
-  size_t snapshot = 0;       // index into Scan::snapshots
-  std::string run_id;        // the run_id= segment of its data file (unescaped)
-  std::string source;        // the source= segment (unescaped)
+  size_t snapshot = 0;  // index into Scan::snapshots
+  std::string run_id;   // the run_id= segment of its data file (unescaped)
+  std::string source;   // the source= segment (unescaped)
 };
 
 class Dataset {
