@@ -107,10 +107,11 @@ ConfigFile Parse(const YAML::Node& root, const Reader& r) {
 
   if (YAML::Node s = root["storage"]) {
     r.CheckKeys(s, "storage",
-                {"dataset", "backend", "path", "region", "endpoint", "s3_path_style"});
+                {"dataset", "backend", "path", "region", "endpoint", "s3_path_style", "sync"});
     c.storage.dataset = r.Str(s["dataset"], "storage.dataset");
     c.storage.backend = r.Str(s["backend"], "storage.backend");
     c.storage.path = r.Str(s["path"], "storage.path");
+    c.storage.sync = r.Str(s["sync"], "storage.sync");
     c.storage.region = r.Str(s["region"], "storage.region");
     c.storage.endpoint = r.Str(s["endpoint"], "storage.endpoint");
     c.storage.s3_path_style = r.Bool(s["s3_path_style"], "storage.s3_path_style");

@@ -44,7 +44,7 @@ struct ConfigFile {
   int browser_idle_timeout_s = 0;
   Duration timeout{0};
   struct {
-    std::string dataset, backend, path, region, endpoint;
+    std::string dataset, backend, path, region, endpoint, sync;
     bool s3_path_style = false;
   } storage;
   struct {

@@ -208,7 +208,7 @@ void Committer::CommitBatch(const std::vector<CommitRequest*>& batch) {
       if (!r->status.ok()) continue;
       bool ok = true;
       for (const PartitionWrite& p : r->parts) {
-        Status st = store_->Put(DataFilePath(dataset_, p.partition, id), p.data);
+        Status st = store_->PutDeferred(DataFilePath(dataset_, p.partition, id), p.data);
         if (st.code() == StatusCode::kAlreadyExists && attempt + 1 < kMaxIdAttempts) {
           collision = true;
           break;
@@ -291,7 +291,7 @@ void Committer::CommitBatch(const std::vector<CommitRequest*>& batch) {
     fields.row_count = rows;
     manifest = BuildManifestJson(fields);
 
-    st = store_->CompareAndSwap(pointer_path_, expected, id);
+    st = store_->CompareAndSwapDeferred(pointer_path_, expected, id);
     if (st.ok()) break;
     head_known_ = false;
     if (st.code() != StatusCode::kFailedPrecondition) return finish(st);
@@ -304,13 +304,21 @@ void Committer::CommitBatch(const std::vector<CommitRequest*>& batch) {
     SleepUntilAtMost(Backoff(retries), deadline);
   }
 
+  // Barrier 1: the data files (and their new directories) are durable before any manifest can
+  // be, the pointer with them. A crash before it completes leaves at most a pointer without a
+  // manifest: stale, which every writer and reader already handles (§4.7).
+  if (Status st = store_->Sync(); !st.ok()) {
+    head_known_ = false;
+    return finish(st);
+  }
+
   // The pointer now names `id`: until the canonical manifest exists it is stale for everyone,
   // so manifest puts are retried until the deadline. An existing manifest with our exact bytes
   // is a put that succeeded although its answer was lost.
   for (const std::string& path : manifest_paths) {
     uint64_t attempt = 0;
     for (;;) {
-      Status st = store_->Put(path, manifest);
+      Status st = store_->PutDeferred(path, manifest);
       if (st.code() == StatusCode::kAlreadyExists) {
         StatusOr<std::string> stored = store_->Get(path);
         if (stored.ok() && *stored == manifest) st = Status::Ok();
@@ -328,6 +336,12 @@ void Committer::CommitBatch(const std::vector<CommitRequest*>& batch) {
       ++attempt;
       SleepUntilAtMost(Backoff(attempt), deadline);
     }
+  }
+
+  // Barrier 2: the manifests; only now does the write count as persisted.
+  if (Status st = store_->Sync(); !st.ok()) {
+    head_known_ = false;
+    return finish(st);
   }
 
   head_known_ = true;

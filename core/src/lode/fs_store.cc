@@ -1,9 +1,13 @@
 // Filesystem object store (storage-and-policies.md §4.3, §4.7).
 //
-// Every put lands atomically: the bytes go to a temporary file in the target directory, are
-// fsynced, and are then hard-linked to the final name, which fails if the name exists. A crash
-// therefore never leaves a half-written object at a final path, and nothing is overwritten.
-// Only the pointer is replaced, by rename, under an exclusive flock on "<pointer>.lock".
+// Every put lands atomically: the bytes go to a temporary file in the target directory and are
+// then hard-linked to the final name, which fails if the name exists. A crash therefore never
+// leaves a half-written object at a final path, and nothing is overwritten. Only the pointer is
+// replaced, by rename, under an exclusive flock on "<pointer>.lock".
+//
+// Durability is one syncfs(2) per barrier rather than an fsync per file and directory: a snapshot
+// creates three directories and four files, which took eleven fsyncs; the committer needs two
+// barriers (docs/lode-layout.md, "Durability"). With SyncMode::kNever there are none.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -67,13 +71,6 @@ std::string_view DirName(std::string_view path) {
   return slash == std::string_view::npos ? std::string_view() : path.substr(0, slash);
 }
 
-Status SyncDir(const std::string& abs_dir, std::string_view rel) {
-  Fd fd(::open(abs_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd.valid()) return ErrnoStatus("open", rel, errno);
-  if (::fsync(fd.get()) != 0) return ErrnoStatus("fsync", rel, errno);
-  return Status::Ok();
-}
-
 Status WriteAll(int fd, std::string_view data, std::string_view rel) {
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());
@@ -103,9 +100,29 @@ Status ReadAll(int fd, std::string* out, std::string_view rel) {
 
 class FsStore final : public Store {
  public:
-  explicit FsStore(std::string root) : root_(std::move(root)) {}
+  FsStore(std::string root, int root_fd, SyncMode sync)
+      : root_(std::move(root)), root_fd_(root_fd), sync_(sync) {}
 
   Status Put(std::string_view path, std::string_view data) override {
+    QUARRY_RETURN_IF_ERROR(PutDeferred(path, data));
+    return Sync();
+  }
+
+  Status CompareAndSwap(std::string_view path, std::string_view expected,
+                        std::string_view replacement) override {
+    QUARRY_RETURN_IF_ERROR(CompareAndSwapDeferred(path, expected, replacement));
+    return Sync();
+  }
+
+  Status Sync() override {
+    if (sync_ == SyncMode::kNever) return Status::Ok();
+    // Writes back and flushes everything dirty on the store's filesystem, directory entries
+    // included; since Linux 5.8 it also reports writeback errors of files already closed.
+    if (::syncfs(root_fd_.get()) != 0) return ErrnoStatus("syncfs", "storage root", errno);
+    return Status::Ok();
+  }
+
+  Status PutDeferred(std::string_view path, std::string_view data) override {
     QUARRY_RETURN_IF_ERROR(ValidateObjectPath(path));
     const std::string rel_dir(DirName(path));
     QUARRY_RETURN_IF_ERROR(MakeDirs(rel_dir));
@@ -115,8 +132,7 @@ class FsStore final : public Store {
     const std::string target = Abs(path);
     Status st = LinkNoReplace(tmp, target, path);
     ::unlink(tmp.c_str());
-    QUARRY_RETURN_IF_ERROR(st);
-    return SyncDir(abs_dir, rel_dir);
+    return st;
   }
 
   StatusOr<std::string> Get(std::string_view path) override {
@@ -156,8 +172,8 @@ class FsStore final : public Store {
     return Status::Ok();
   }
 
-  Status CompareAndSwap(std::string_view path, std::string_view expected,
-                        std::string_view replacement) override {
+  Status CompareAndSwapDeferred(std::string_view path, std::string_view expected,
+                                std::string_view replacement) override {
     QUARRY_RETURN_IF_ERROR(ValidateObjectPath(path));
     const std::string rel_dir(DirName(path));
     QUARRY_RETURN_IF_ERROR(MakeDirs(rel_dir));
@@ -168,7 +184,8 @@ class FsStore final : public Store {
     while (::flock(lock.get(), LOCK_EX) != 0) {
       if (errno != EINTR) return ErrnoStatus("flock", lock_rel, errno);
     }
-    // The lock is released when `lock` closes, after the rename is durable.
+    // The lock is released when `lock` closes, after the rename. Another process may read the
+    // new pointer before it is durable; its own barrier (the whole filesystem) then covers it.
     std::string current;
     bool present = true;
     {
@@ -191,7 +208,7 @@ class FsStore final : public Store {
       ::unlink(tmp.c_str());
       return ErrnoStatus("rename", path, err);
     }
-    return SyncDir(abs_dir, rel_dir);
+    return Status::Ok();
   }
 
   std::string_view Backend() const override { return "fs"; }
@@ -204,23 +221,21 @@ class FsStore final : public Store {
     return p;
   }
 
-  // mkdir -p relative to the root with mode 0755 whatever the umask. New directory entries are
-  // made durable so a synced object below them cannot vanish with its parent after a crash.
+  // mkdir -p relative to the root with mode 0755 whatever the umask. The new entries become
+  // durable with the next Sync(), like the objects below them.
   Status MakeDirs(const std::string& rel_dir) {
     if (rel_dir.empty()) return Status::Ok();
     const std::string abs = Abs(rel_dir);
     if (::mkdir(abs.c_str(), 0755) == 0) {
       ::chmod(abs.c_str(), 0755);
-      const std::string parent(DirName(rel_dir));
-      return SyncDir(Abs(parent), parent);
+      return Status::Ok();
     }
     if (errno == EEXIST) return Status::Ok();
     if (errno != ENOENT) return ErrnoStatus("mkdir", rel_dir, errno);
     QUARRY_RETURN_IF_ERROR(MakeDirs(std::string(DirName(rel_dir))));
     if (::mkdir(abs.c_str(), 0755) == 0) {
       ::chmod(abs.c_str(), 0755);
-      const std::string parent(DirName(rel_dir));
-      return SyncDir(Abs(parent), parent);
+      return Status::Ok();
     }
     if (errno == EEXIST) return Status::Ok();
     return ErrnoStatus("mkdir", rel_dir, errno);
@@ -231,9 +246,7 @@ class FsStore final : public Store {
     if (!fd.valid()) return ErrnoStatus("create", rel, errno);
     Status st = [&] {
       if (::fchmod(fd.get(), 0644) != 0) return ErrnoStatus("chmod", rel, errno);
-      QUARRY_RETURN_IF_ERROR(WriteAll(fd.get(), data, rel));
-      if (::fsync(fd.get()) != 0) return ErrnoStatus("fsync", rel, errno);
-      return Status::Ok();
+      return WriteAll(fd.get(), data, rel);
     }();
     if (!st.ok()) ::unlink(tmp.c_str());
     return st;
@@ -293,11 +306,13 @@ class FsStore final : public Store {
   }
 
   std::string root_;  // absolute, symlinks resolved
+  Fd root_fd_;        // names the filesystem for syncfs
+  const SyncMode sync_;
 };
 
 }  // namespace
 
-StatusOr<std::shared_ptr<Store>> OpenFsStore(const std::string& root) {
+StatusOr<std::shared_ptr<Store>> OpenFsStore(const std::string& root, SyncMode sync) {
   if (root.empty()) {
     return WrapStorageError("init", root, InvalidArgumentError("storage path is empty"));
   }
@@ -316,7 +331,12 @@ StatusOr<std::shared_ptr<Store>> OpenFsStore(const std::string& root) {
   }
   std::string abs(resolved);
   std::free(resolved);
-  return std::shared_ptr<Store>(std::make_shared<FsStore>(std::move(abs)));
+  const int fd = ::open(abs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    return WrapStorageError("init", root, ErrnoStatus("open", root, err));
+  }
+  return std::shared_ptr<Store>(std::make_shared<FsStore>(std::move(abs), fd, sync));
 }
 
 }  // namespace quarry::lode

@@ -119,9 +119,14 @@ StatusOr<RunConfig> BuildRunConfig(const RunSpec& spec,
   if (warn) {
     for (const auto& w : lode::StorageLocationWarnings(storage)) warn(w);
   }
-  if (spec.storage_backend != "fs") {
+  if (!s3 && spec.storage_backend != "fs") {
     return InvalidArgumentError("unknown storage backend \"" + spec.storage_backend +
                                 "\": must be fs or s3");
+  }
+  if (spec.storage_sync != "always" && spec.storage_sync != "never") {
+    return InvalidArgumentError("invalid --storage-sync \"" +
+                                PrintableValue(spec.storage_sync, 40) +
+                                "\": must be always or never");
   }
   const std::string& ds = spec.storage_dataset;
   if (ds.empty() || ds == "." || ds == ".." || ds.find('/') != std::string::npos) {
@@ -162,7 +167,9 @@ StatusOr<RunConfig> BuildRunConfig(const RunSpec& spec,
   // s3: the bucket is probed once here, so bad credentials or a missing bucket stop the run
   // before the executor starts.
   auto store = s3 ? lode::OpenStore(storage)
-                  : lode::OpenFsStore(fs::absolute(spec.storage_path).lexically_normal().string());
+                  : lode::OpenFsStore(fs::absolute(spec.storage_path).lexically_normal().string(),
+                                      spec.storage_sync == "never" ? lode::SyncMode::kNever
+                                                                   : lode::SyncMode::kAlways);
   if (!store.ok()) {
     return Status(store.status().code(), "failed to create policy: " + store.status().message());
   }

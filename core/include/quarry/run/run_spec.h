@@ -65,7 +65,8 @@ struct RunSpec {
   std::string storage_region;    // s3 only; empty: the default chain
   std::string storage_endpoint;  // s3 only; empty: AWS
   bool storage_s3_path_style = false;
-  std::string executor;  // empty: LocateExecutor's search
+  std::string storage_sync = "always";  // fs: always | never (docs/lode-layout.md, "Durability")
+  std::string executor;                 // empty: LocateExecutor's search
   std::string browser_ws_endpoint;
   std::string resolve_from;
   std::string timeout = "0";
