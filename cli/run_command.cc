@@ -45,6 +45,7 @@ struct RunFlags {
   int64_t buffer_events = 0, buffer_bytes = 0, flush_count = 0;
   std::string flush_interval = "0";
   std::string storage_dataset = "quarry", storage_backend, storage_path;
+  std::string storage_sync = "always";
   std::string storage_region, storage_endpoint;
   bool storage_s3_path_style = false;
   std::string resolve_from, timeout = "0";
@@ -117,6 +118,7 @@ void ApplyConfig(RunFlags& f, const ConfigFile& c) {
   Merge(f, "--storage-dataset", &f.storage_dataset, c.storage.dataset);
   Merge(f, "--storage-backend", &f.storage_backend, c.storage.backend);
   Merge(f, "--storage-path", &f.storage_path, c.storage.path);
+  Merge(f, "--storage-sync", &f.storage_sync, c.storage.sync);
   Merge(f, "--storage-region", &f.storage_region, c.storage.region);
   Merge(f, "--storage-endpoint", &f.storage_endpoint, c.storage.endpoint);
   Merge(f, "--storage-s3-path-style", &f.storage_s3_path_style, c.storage.s3_path_style);
@@ -245,6 +247,7 @@ int Execute(RunFlags& f) {
   spec.storage_backend = f.storage_backend;
   spec.storage_path = f.storage_path;
   spec.storage_dataset = f.storage_dataset;
+  spec.storage_sync = f.storage_sync;
   spec.storage_region = f.storage_region;
   spec.storage_endpoint = f.storage_endpoint;
   spec.storage_s3_path_style = f.storage_s3_path_style;
@@ -402,6 +405,9 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
   cmd->add_option("--storage-backend", f.storage_backend, "Storage backend: fs or s3");
   cmd->add_option("--storage-path", f.storage_path,
                   "fs: an existing directory; s3: bucket[/prefix] (no s3:// scheme)");
+  cmd->add_option("--storage-sync", f.storage_sync,
+                  "fs: always (default: on disk before an event counts as persisted) or never "
+                  "(an OS crash can lose the last events; a process crash cannot)");
   cmd->add_option("--storage-region", f.storage_region,
                   "s3: region (empty: the AWS default chain)");
   cmd->add_option("--storage-endpoint", f.storage_endpoint,
