@@ -1,12 +1,19 @@
 // streaming (storage-and-policies.md §3.7): bounded buffer flushed by count, interval, capacity and
-// termination triggers; never drops. Count and capacity flushes run inside the ingest call, so a
-// slow store slows the ingest thread (and through the pipe, the script); the interval timer runs on
-// its own thread.
+// termination triggers; never drops.
 //
-// Locking: `flush_mu_` serializes flushes (so writes are issued in order), `mu_` guards the buffer
-// and the counters and is never held across a sink call. A flush swaps the buffer out under `mu_`;
-// on failure the taken items are put back in front of anything admitted meanwhile, so order holds
-// across retries.
+// Count and capacity flushes are pipelined (issue 15, docs/lode-layout.md "Streaming commits"):
+// the ingest call that triggers one hands the batch to the policy's writer thread and returns, so
+// the next batch fills while the previous one commits. One batch may be in flight and one filling;
+// a trigger while a write is in flight blocks the ingest call until it completes, so memory stays
+// bounded by twice the caps and a slow store still slows the script, through the pipe. A failed
+// pipelined write puts its items back in front and is the error of the next ingest call (or of the
+// end-of-run flush, if no ingest call comes first): policy_failure as §3.9 requires. Interval and
+// termination flushes write on their own thread, after the write in flight.
+//
+// Locking: `mu_` guards the buffer, the counters and the single write slot (`slot_busy_`), and is
+// never held across a sink call. Whoever holds the slot is the only writer, so writes are issued
+// in order; on failure the taken items are put back in front of anything admitted meanwhile, so
+// order holds across retries.
 #include <chrono>
 #include <condition_variable>
 #include <iterator>
@@ -61,10 +68,14 @@ class StreamingPolicy final : public Policy {
         flush_count_limit_(config.flush_count > 0 ? static_cast<uint64_t>(config.flush_count) : 0),
         interval_(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
             config.flush_interval)) {
+    writer_ = std::thread([this] { WriterLoop(); });
     if (interval_.count() > 0) timer_ = std::thread([this] { TimerLoop(); });
   }
 
-  ~StreamingPolicy() override { StopTimer(); }
+  ~StreamingPolicy() override {
+    StopTimer();
+    StopWriter();
+  }
 
   std::string_view Name() const override { return kName; }
 
@@ -89,7 +100,7 @@ class StreamingPolicy final : public Policy {
         trigger = Trigger::kCapacity;
       }
     }
-    return trigger ? FlushFor(*trigger) : Status::Ok();
+    return trigger ? HandOff(*trigger) : Status::Ok();
   }
 
   Status IngestChunk(Chunk chunk) override {
@@ -103,7 +114,7 @@ class StreamingPolicy final : public Policy {
       ++total_chunks_;
       full = AtCapacity();  // chunks never cause a count flush
     }
-    return full ? FlushFor(Trigger::kCapacity) : Status::Ok();
+    return full ? HandOff(Trigger::kCapacity) : Status::Ok();
   }
 
   Status Flush() override { return FlushFor(Trigger::kTermination); }
@@ -143,41 +154,119 @@ class StreamingPolicy final : public Policy {
   }
 
   // Blocks until an item of `size` fits (§3.7 step 1). Rather than waiting for some other thread
-  // to flush (with one ingest thread and no timer nobody would), the caller runs the capacity
-  // flush itself; it queues behind any running flush, which is where the blocking happens.
+  // to flush (with one ingest thread and no timer nobody would), the caller hands the buffer off
+  // itself; that waits for any write in flight, which is where the blocking happens.
   Status WaitForRoom(std::unique_lock<std::mutex>* lock, uint64_t size) {
     while (true) {
       if (closed_) return FailedPreconditionError("streaming policy is closed");
       if (Fits(size)) return Status::Ok();
       lock->unlock();
-      Status s = FlushFor(Trigger::kCapacity, size);
+      Status s = HandOff(Trigger::kCapacity, size);
       lock->lock();
       QUARRY_RETURN_IF_ERROR(s);
     }
   }
 
-  // One flush (§3.7 "Flush algorithm"). With `admitting`, it is the flush an ingester needs to
-  // make room for an item of that size: skipped, uncounted, when another flush already made room.
-  Status FlushFor(Trigger trigger, std::optional<uint64_t> admitting = std::nullopt) {
-    std::lock_guard<std::mutex> flush_lock(flush_mu_);
+  struct Batch {
+    Trigger trigger = Trigger::kCount;
     std::vector<Event> events;
     std::vector<Chunk> chunks;
-    uint64_t bytes;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      // An interval tick with an empty buffer is skipped without counting.
-      if (trigger == Trigger::kInterval && Empty()) return Status::Ok();
-      if (admitting && Fits(*admitting)) return Status::Ok();
-      ++CounterFor(trigger);
-      ++flush_count_;
-      if (Empty()) return Status::Ok();
-      events.swap(events_);
-      chunks.swap(chunks_);
-      events_.swap(spare_events_);  // recycled capacity, always empty
-      chunks_.swap(spare_chunks_);
-      bytes = std::exchange(bytes_, 0);
-    }
+    uint64_t bytes = 0;
+  };
 
+  // Blocks until no flush holds the write slot: the backpressure. Requires `lock` on mu_.
+  void WaitForSlot(std::unique_lock<std::mutex>* lock) {
+    slot_cv_.wait(*lock, [this] { return !slot_busy_; });
+  }
+
+  // With the slot free (after WaitForSlot), applies the flush's bookkeeping (§3.7 "Flush
+  // algorithm") and takes the buffer and the slot. False when there is nothing to write; the slot
+  // is then not taken. With `admitting`, it is the flush an ingester needs to make room for an
+  // item of that size: skipped, uncounted, when another flush already made room.
+  bool TakeSlotAndBuffer(Trigger trigger, std::optional<uint64_t> admitting, Batch* batch) {
+    // An interval tick with an empty buffer is skipped without counting.
+    if (trigger == Trigger::kInterval && Empty()) return false;
+    if (admitting && Fits(*admitting)) return false;
+    ++CounterFor(trigger);
+    ++flush_count_;
+    if (Empty()) return false;
+    slot_busy_ = true;
+    batch->trigger = trigger;
+    batch->events.swap(events_);
+    batch->chunks.swap(chunks_);
+    events_.swap(spare_events_);  // recycled capacity, always empty
+    chunks_.swap(spare_chunks_);
+    batch->bytes = std::exchange(bytes_, 0);
+    return true;
+  }
+
+  void ReleaseSlot() {  // requires mu_
+    slot_busy_ = false;
+    slot_cv_.notify_all();
+  }
+
+  // Count and capacity triggers: the batch goes to the writer thread. An earlier pipelined
+  // write's failure is returned here first, before anything new is handed off.
+  Status HandOff(Trigger trigger, std::optional<uint64_t> admitting = std::nullopt) {
+    std::unique_lock<std::mutex> lock(mu_);
+    WaitForSlot(&lock);
+    if (!pipeline_error_.ok()) return std::exchange(pipeline_error_, Status::Ok());
+    Batch batch;
+    if (!TakeSlotAndBuffer(trigger, admitting, &batch)) return Status::Ok();
+    pending_.emplace(std::move(batch));
+    writer_cv_.notify_one();
+    return Status::Ok();
+  }
+
+  // Interval and termination flushes write on the calling thread, after the write in flight.
+  // The termination flush also reports a pipelined failure nobody has reported yet.
+  Status FlushFor(Trigger trigger) {
+    Batch batch;
+    Status earlier;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      WaitForSlot(&lock);
+      if (trigger == Trigger::kTermination) earlier = std::exchange(pipeline_error_, Status::Ok());
+      if (!TakeSlotAndBuffer(trigger, std::nullopt, &batch)) return earlier;
+    }
+    Status s = Write(&batch);
+    std::lock_guard<std::mutex> lock(mu_);
+    ReleaseSlot();
+    return s.ok() ? earlier : s;
+  }
+
+  void WriterLoop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      writer_cv_.wait(lock, [this] { return pending_.has_value() || stop_writer_; });
+      if (!pending_) return;
+      Batch batch = std::move(*pending_);
+      pending_.reset();
+      lock.unlock();
+      Status s = Write(&batch);
+      lock.lock();
+      if (!s.ok() && pipeline_error_.ok()) pipeline_error_ = std::move(s);
+      ReleaseSlot();
+    }
+  }
+
+  // Waits for the write in flight, then ends the writer thread.
+  void StopWriter() {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      WaitForSlot(&lock);
+      stop_writer_ = true;
+    }
+    writer_cv_.notify_all();
+    if (writer_.joinable()) writer_.join();
+  }
+
+  // The sink part of a flush, by the slot holder, without `mu_`.
+  Status Write(Batch* batch) {
+    std::vector<Event>& events = batch->events;
+    std::vector<Chunk>& chunks = batch->chunks;
+    const uint64_t bytes = batch->bytes;
+    const Trigger trigger = batch->trigger;
     const size_t n_events = events.size(), n_chunks = chunks.size();
     if (!chunks.empty()) {
       Status s = sink_->WriteChunks(std::span<const Chunk>(chunks));
@@ -285,8 +374,13 @@ class StreamingPolicy final : public Policy {
   const uint64_t flush_count_limit_;  // 0 = no count trigger
   const std::chrono::steady_clock::duration interval_;
 
-  std::mutex flush_mu_;
   mutable std::mutex mu_;
+  std::condition_variable slot_cv_;    // the write slot was released
+  std::condition_variable writer_cv_;  // a batch is pending, or the writer must stop
+  bool slot_busy_ = false;             // a flush holds the slot (writing or handed to the writer)
+  std::optional<Batch> pending_;       // handed off, not yet taken by the writer thread
+  Status pipeline_error_;              // a pipelined write failed; not yet returned to anyone
+  bool stop_writer_ = false;
   std::vector<Event> events_, spare_events_;
   std::vector<Chunk> chunks_, spare_chunks_;
   uint64_t bytes_ = 0;  // estimated size of events_ and chunks_ (§3.3)
@@ -303,7 +397,8 @@ class StreamingPolicy final : public Policy {
   std::mutex timer_mu_;
   std::condition_variable timer_cv_;
   bool stop_timer_ = false;
-  std::thread timer_;  // last: started in the constructor once everything else exists
+  std::thread writer_;  // last: started in the constructor once everything else exists
+  std::thread timer_;
 };
 
 }  // namespace

@@ -55,14 +55,17 @@ Seqs Range(int64_t from, int64_t to) {
   return out;
 }
 
-// Item 12: the ingest call that brings the event buffer to flush_count writes it before returning.
-TEST(StreamingPolicyTest, CountFlushRunsInTheIngestCallThatReachesTheCount) {
+// Item 12: the ingest call that brings the event buffer to flush_count hands it to the writer
+// thread (issue 15: counted at once, written without holding up ingest).
+TEST(StreamingPolicyTest, CountFlushIsHandedOffByTheIngestCallThatReachesTheCount) {
   FakeSink sink;
   auto p = Make(Streaming(3), &sink);
   ASSERT_TRUE(p->IngestEvent(MakeEvent("item", 1)).ok());
   ASSERT_TRUE(p->IngestEvent(MakeEvent("item", 2)).ok());
   EXPECT_EQ(sink.entered(), 0u);
   ASSERT_TRUE(p->IngestEvent(MakeEvent("item", 3)).ok());
+  EXPECT_EQ(p->Stats().flush_triggers->count, 1u);
+  ASSERT_TRUE(WaitUntil([&] { return p->Stats().events_persisted == 3; }));
   ASSERT_EQ(sink.calls().size(), 1u);
   EXPECT_EQ(sink.calls()[0].seqs, (Seqs{1, 2, 3}));
   PolicyStats s = p->Stats();
@@ -80,6 +83,7 @@ TEST(StreamingPolicyTest, ChunksNeverTriggerACountFlush) {
   ASSERT_TRUE(p->IngestEvent(MakeEvent("item", 1)).ok());
   EXPECT_EQ(sink.entered(), 0u);
   ASSERT_TRUE(p->IngestEvent(MakeEvent("item", 2)).ok());
+  ASSERT_TRUE(WaitUntil([&] { return p->Stats().events_persisted == 2; }));
   std::vector<FakeSink::Call> calls = sink.calls();
   ASSERT_EQ(calls.size(), 2u);
   EXPECT_EQ(calls[0].kind, Kind::kChunks);
@@ -170,7 +174,8 @@ TEST(StreamingPolicyTest, IntervalFailureIsRetriedWithRestoredItemsInFront) {
   EXPECT_GE(s.flush_triggers->interval, 2u);
 }
 
-// An event write failure after a successful chunk write restores only the events.
+// An event write failure after a successful chunk write restores only the events. The failed
+// write was pipelined, so it is the error of the next ingest call (§3.9: -> policy_failure).
 TEST(StreamingPolicyTest, EventFailureRestoresOnlyTheEvents) {
   FakeSink sink;
   auto p = Make(Streaming(2), &sink);
@@ -178,19 +183,73 @@ TEST(StreamingPolicyTest, EventFailureRestoresOnlyTheEvents) {
   ASSERT_TRUE(p->IngestChunk(MakeChunk("art", 1, "abc")).ok());
   ASSERT_TRUE(p->IngestEvent(MakeEvent("item", 1)).ok());
   ::testing::internal::CaptureStderr();
-  // §3.9: a count flush failure is the ingest error (-> policy_failure).
-  Status s = p->IngestEvent(MakeEvent("item", 2));
+  ASSERT_TRUE(p->IngestEvent(MakeEvent("item", 2)).ok());  // handed off
+  ASSERT_TRUE(WaitUntil([&] { return p->Stats().errors == 1; }));
   ::testing::internal::GetCapturedStderr();
-  EXPECT_EQ(s.message(), "injected write failure");
   PolicyStats st = p->Stats();
   EXPECT_EQ(st.chunks_persisted, 1u);
   EXPECT_EQ(st.events_persisted, 0u);
   EXPECT_EQ(st.buffer_size, 600u);
-  EXPECT_EQ(st.errors, 1u);
-  // The end-of-run flush retries the restored events; the chunk is not written again.
+  // Event 3 is admitted behind the restored two; its count trigger reports the failure.
+  Status s = p->IngestEvent(MakeEvent("item", 3));
+  EXPECT_EQ(s.message(), "injected write failure");
+  EXPECT_EQ(p->Stats().errors, 1u);
+  // The end-of-run flush retries the restored events in order; the chunk is not written again.
   ASSERT_TRUE(p->Flush().ok());
   EXPECT_EQ(sink.Persisted(Kind::kChunks), (Seqs{1}));
+  EXPECT_EQ(sink.Persisted(Kind::kEvents), (Seqs{1, 2, 3}));
+}
+
+// A pipelined failure that no ingest call came to report is the end-of-run flush's error, once,
+// even though that flush writes the restored events (§3.8, §3.9: policy_failure).
+TEST(StreamingPolicyTest, PipelinedFailureIsTheTerminationFlushErrorWhenNoIngestFollows) {
+  FakeSink sink;
+  auto p = Make(Streaming(2), &sink);
+  sink.FailNext(Kind::kEvents, 1);
+  ::testing::internal::CaptureStderr();
+  ASSERT_TRUE(p->IngestEvent(MakeEvent("item", 1)).ok());
+  ASSERT_TRUE(p->IngestEvent(MakeEvent("item", 2)).ok());
+  ASSERT_TRUE(WaitUntil([&] { return p->Stats().errors == 1; }));
+  ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(p->Flush().message(), "injected write failure");
   EXPECT_EQ(sink.Persisted(Kind::kEvents), (Seqs{1, 2}));
+  EXPECT_TRUE(p->Flush().ok());
+  EXPECT_TRUE(p->Close().ok());
+}
+
+// Issue 15 item 2: while a count flush commits, ingest fills the next batch; when that one is full
+// too, the ingest call blocks until the commit completes. So the policy holds at most two batches
+// (one in flight, one filling), and writes stay in order and never overlap.
+TEST(StreamingPolicyTest, IngestFillsTheNextBatchWhileOneCommitsThenBlocks) {
+  FakeSink sink;
+  auto p = Make(Streaming(3), &sink);
+  sink.CloseGate();
+  for (int64_t seq = 1; seq <= 3; ++seq) ASSERT_TRUE(p->IngestEvent(MakeEvent("item", seq)).ok());
+  ASSERT_TRUE(sink.WaitForEntered(1));  // [1, 2, 3] is committing, held at the gate
+  ASSERT_TRUE(p->IngestEvent(MakeEvent("item", 4)).ok());
+  ASSERT_TRUE(p->IngestEvent(MakeEvent("item", 5)).ok());
+  std::atomic<int64_t> ingested{5};
+  std::thread ingester([&] {
+    for (int64_t seq = 6; seq <= 12; ++seq) {
+      EXPECT_TRUE(p->IngestEvent(MakeEvent("item", seq)).ok());
+      ingested = seq;
+    }
+  });
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(ingested.load(), 5);  // seq 6 completes the second batch and waits for the first
+  EXPECT_EQ(p->Stats().total_events, 6u);
+  EXPECT_EQ(sink.entered(), 1u);
+  sink.OpenGate();
+  ingester.join();
+  ASSERT_TRUE(p->Flush().ok());
+  std::vector<FakeSink::Call> calls = sink.calls();
+  ASSERT_EQ(calls.size(), 4u);
+  EXPECT_EQ(calls[0].seqs, (Seqs{1, 2, 3}));
+  EXPECT_EQ(calls[1].seqs, (Seqs{4, 5, 6}));
+  EXPECT_EQ(calls[2].seqs, (Seqs{7, 8, 9}));
+  EXPECT_EQ(calls[3].seqs, (Seqs{10, 11, 12}));
+  EXPECT_FALSE(sink.overlapped());
+  EXPECT_EQ(p->Stats().events_persisted, 12u);
 }
 
 // The capacity trigger at 50,000 items (without a count trigger).
@@ -200,7 +259,7 @@ TEST(StreamingPolicyTest, CapacityFlushAtFiftyThousandItems) {
   for (int64_t seq = 1; seq < 50000; ++seq) ASSERT_TRUE(p->IngestEvent(MakeEvent("log", seq)).ok());
   EXPECT_EQ(sink.entered(), 0u);
   ASSERT_TRUE(p->IngestChunk(MakeChunk("art", 1, "x")).ok());  // the 50,000th item
-  ASSERT_EQ(sink.calls().size(), 2u);
+  ASSERT_TRUE(WaitUntil([&] { return sink.calls().size() == 2u; }));
   EXPECT_EQ(sink.calls()[1].seqs.size(), 49999u);
   PolicyStats s = p->Stats();
   EXPECT_EQ(s.flush_triggers->capacity, 1u);
@@ -255,12 +314,13 @@ TEST(StreamingPolicyTest, ByteCapWaitsForRoomAndAdmitsAHugeItemIntoAnEmptyBuffer
   EXPECT_EQ(sink.entered(), 0u);
   // 100 MiB + 300 + 40 MiB > 128 MiB: a capacity flush first, then admission into the empty buffer.
   ASSERT_TRUE(p->IngestChunk(MakeHugeChunk("big2", 40u << 20)).ok());
-  ASSERT_EQ(sink.calls().size(), 2u);
+  ASSERT_TRUE(WaitUntil([&] { return sink.calls().size() == 2u; }));
   EXPECT_EQ(sink.calls()[0].types, (std::vector<std::string>{"big"}));
   EXPECT_EQ(sink.calls()[1].seqs, (Seqs{1}));
   EXPECT_EQ(p->Stats().buffer_size, 40u << 20);
   // Larger than the cap on its own: flushes what is there, then is admitted alone and flushed.
   ASSERT_TRUE(p->IngestChunk(MakeHugeChunk("huge", (128u << 20) + 1)).ok());
+  ASSERT_TRUE(WaitUntil([&] { return sink.calls().size() == 4u; }));
   std::vector<FakeSink::Call> calls = sink.calls();
   ASSERT_EQ(calls.size(), 4u);
   EXPECT_EQ(calls[2].types, (std::vector<std::string>{"big2"}));
@@ -328,6 +388,11 @@ TEST(StreamingPolicyTest, IngestRacingIntervalFlushesLosesAndReordersNothing) {
     if (seq % 1000 == 0) {
       ASSERT_TRUE(p->IngestChunk(MakeChunk("art", ++chunk_seq, "c")).ok());
     }
+    // On a loaded machine the whole loop can finish before the timer thread first runs; the
+    // second half must race at least one interval flush.
+    if (seq == kEvents / 2) {
+      ASSERT_TRUE(WaitUntil([&] { return p->Stats().flush_triggers->interval > 0; }));
+    }
   }
   stop = true;
   chaos.join();
@@ -365,8 +430,8 @@ TEST(StreamingPolicyTest, CountFlushWaitsForARunningIntervalFlush) {
   EXPECT_FALSE(returned.load());
   sink.OpenGate();
   ingester.join();
+  ASSERT_TRUE(WaitUntil([&] { return sink.calls().size() == 2u; }));
   std::vector<FakeSink::Call> calls = sink.calls();
-  ASSERT_EQ(calls.size(), 2u);
   EXPECT_EQ(calls[0].seqs, (Seqs{1}));
   EXPECT_EQ(calls[1].seqs, (Seqs{2, 3}));
   EXPECT_FALSE(sink.overlapped());
