@@ -4,12 +4,24 @@
 # policy, through the in-process harness to a null store and to the filesystem, and through
 # `quarry run` to the filesystem). Prints two tables; raw results stay in $OUT.
 #
+# bench/run.sh --baseline PATH instead compares `quarry run` of this build with the runtime binary
+# at PATH (e.g. the previous release, built from a tag), alternately on identical frames, beside
+# `cat` moving the same bytes, and prints ratios (bench/compare_runs.py; rows in COMPARE_ROWS,
+# COMPARE_FLAGS e.g. "--strace --disk-load").
+#
 # Environment (defaults in brackets):
 #   BUILD [build-bench]  OUT [$BUILD/bench-results]  EVENTS [1000000]  BYTES [200]
 #   FLUSH_COUNT [10000]  BUFFERED_EVENTS [200000]  STRICT_EVENTS [100000]
 #   STRICT_FS_EVENTS [2000]  MIN_TIME [0.5]  REPS [3]  SKIP_MICRO  SKIP_RUNS
+#   SKIP_BUILD (use $BUILD as it is)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+BASELINE=""
+if [[ "${1:-}" == --baseline ]]; then
+  [[ -x "${2:-}" ]] || { echo "bench/run.sh: --baseline needs an executable runtime binary" >&2; exit 2; }
+  BASELINE=$(realpath "$2")
+fi
 
 BUILD=${BUILD:-build-bench}
 OUT=${OUT:-$BUILD/bench-results}
@@ -23,11 +35,19 @@ STRICT_FS_EVENTS=${STRICT_FS_EVENTS:-2000}
 MIN_TIME=${MIN_TIME:-0.5}
 REPS=${REPS:-3}
 
-cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DQUARRY_BUILD_TESTS=OFF >/dev/null
-ninja -C "$BUILD" -j2 bench >/dev/null
+if [[ -z "${SKIP_BUILD:-}" ]]; then
+  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DQUARRY_BUILD_TESTS=OFF >/dev/null
+  ninja -C "$BUILD" -j2 bench >/dev/null
+fi
 mkdir -p "$OUT"
 B="$PWD/$BUILD/bench"
 QUARRY="$PWD/$BUILD/cli/quarry"
+
+if [[ -n "$BASELINE" ]]; then
+  # shellcheck disable=SC2086  # COMPARE_FLAGS and COMPARE_ROWS are word lists
+  exec python3 bench/compare_runs.py --ours "$QUARRY" --baseline "$BASELINE" --bench "$B" \
+    --reps "$REPS" --bytes "$BYTES" --out "$OUT/compare.jsonl" ${COMPARE_FLAGS:-} ${COMPARE_ROWS:-}
+fi
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
   "load average $(cut -d' ' -f1-3 /proc/loadavg)"
