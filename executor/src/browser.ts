@@ -25,6 +25,78 @@ function cjsExport<T>(mod: unknown, name?: string): T {
   return (m.default ?? m) as T;
 }
 
+interface PluginTarget {
+  type(): string;
+  page(): Promise<{ isClosed(): boolean } | null>;
+}
+interface PluginInstance {
+  name?: string;
+  onTargetCreated?: (target: PluginTarget) => Promise<void>;
+  onPageCreated?: (page: unknown) => Promise<void>;
+}
+interface PluginBase {
+  prototype: { _onTargetCreated: (this: PluginInstance, target: PluginTarget) => Promise<void>; __quarryTracked?: boolean };
+}
+
+/** Page set-ups the extra plugins started (stealth evasions, ad-blocker), per page target. */
+const pluginSetups = new Map<unknown, Set<Promise<void>>>();
+
+/** The page went away while a plugin was preparing it: nothing is left to apply it to. */
+function targetGone(err: unknown): boolean {
+  const name = (err as { name?: unknown })?.name;
+  return name === 'TargetCloseError' || /Target closed|Session closed|detached/i.test(errorMessage(err));
+}
+
+/**
+ * puppeteer-extra runs each plugin's onPageCreated from a `targetcreated` listener nobody
+ * awaits, and prints (console.error) whatever it throws, stack and all. So a run that ended
+ * quickly closed its page or browser while the evasions were still adding their scripts, and
+ * a successful run printed `TargetCloseError: Protocol error
+ * (Page.addScriptToEvaluateOnNewDocument): Target closed`; and a script could navigate before
+ * the evasions were in place. The listener is replaced by one that does the same work, is
+ * tracked (the page is handed over, and a launched browser closed, only after it settled), and
+ * ignores only the page having gone away; any other failure is one line.
+ */
+function trackPluginPageSetups(pluginEntry: string): void {
+  let proto: PluginBase['prototype'];
+  try {
+    const pluginRequire = createRequire(pluginEntry);
+    proto = cjsExport<PluginBase>(pluginRequire('puppeteer-extra-plugin'), 'PuppeteerExtraPlugin').prototype;
+  } catch (err) {
+    logLine(`cannot track the browser plugins' page set-up: ${errorMessage(err)}`);
+    return;
+  }
+  if (proto.__quarryTracked) return;
+  proto.__quarryTracked = true;
+  proto._onTargetCreated = function (this: PluginInstance, target: PluginTarget): Promise<void> {
+    const work = async () => {
+      if (this.onTargetCreated) await this.onTargetCreated(target);
+      if (target.type() !== 'page' || !this.onPageCreated) return;
+      const page = await target.page();
+      if (page && !page.isClosed()) await this.onPageCreated(page);
+    };
+    const setup = work().catch((err: unknown) => {
+      if (!targetGone(err)) logLine(`browser plugin ${this.name ?? '?'} could not prepare a page: ${errorMessage(err)}`);
+    });
+    let set = pluginSetups.get(target);
+    if (!set) pluginSetups.set(target, (set = new Set()));
+    set.add(setup);
+    void setup.finally(() => {
+      set.delete(setup);
+      if (set.size === 0 && pluginSetups.get(target) === set) pluginSetups.delete(target);
+    });
+    return setup;
+  };
+}
+
+/** Waits (bounded) until the plugins' set-ups of `target` (or of every page) have settled. */
+async function pluginSetupsSettled(target?: unknown, ms = 5000): Promise<void> {
+  const sets = target === undefined ? [...pluginSetups.values()] : [pluginSetups.get(target) ?? new Set()];
+  const pending = sets.flatMap((s) => [...s]);
+  if (pending.length === 0) return;
+  await withTimeout(Promise.allSettled(pending), ms);
+}
+
 /** Puppeteer with the extra-plugin wrapper: stealth unless QUARRY_STEALTH=0, ad-blocker with =1. */
 async function launcher(): Promise<Launcher> {
   const core = puppeteerCore();
@@ -37,10 +109,12 @@ async function launcher(): Promise<Launcher> {
   );
   const extra = addExtra(core);
   if (stealth) {
+    trackPluginPageSetups(requireHere.resolve('puppeteer-extra-plugin-stealth'));
     const Stealth = cjsExport<() => unknown>(requireHere('puppeteer-extra-plugin-stealth'));
     extra.use(Stealth());
   }
   if (adblock) {
+    trackPluginPageSetups(requireHere.resolve('puppeteer-extra-plugin-adblocker'));
     const Adblocker = cjsExport<(opts: object) => unknown>(requireHere('puppeteer-extra-plugin-adblocker'));
     extra.use(Adblocker({ blockTrackers: true }));
   }
@@ -158,6 +232,7 @@ function removeTemporaryProfile(browser: Browser): void {
 
 /** Closes a launched browser (killing it if it does not close) and removes its temporary profile. */
 export async function closeLaunchedBrowser(browser: Browser): Promise<void> {
+  await pluginSetupsSettled();
   await quietly('closing the browser failed', () => browser.close(), 10_000);
   const proc = browser.process();
   if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
@@ -184,6 +259,7 @@ export async function openRunBrowser(endpoint: string | null, proxy: ProxyEndpoi
       proxy ? { proxyServer: `${proxy.protocol}://${proxy.host}:${proxy.port}` } : {},
     );
     const page = await context.newPage();
+    await pluginSetupsSettled(page.target());
     if (proxy?.username && proxy.password) {
       await page.authenticate({ username: proxy.username, password: proxy.password });
     }

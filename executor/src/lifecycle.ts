@@ -10,7 +10,7 @@ import {
 import type { RunBrowser } from './browser.js';
 import { crash, decideOutcome, type ExecutorOutcome } from './outcome.js';
 import type { RunRequest } from './run-request.js';
-import { ScriptLoadError, loadScript } from './script-loader.js';
+import { ScriptLoadError, ScriptSyntaxError, loadScript } from './script-loader.js';
 import { errorMessage, errorStack, logLine } from './stderr.js';
 import { guarded } from './uncaught.js';
 
@@ -71,6 +71,13 @@ export async function runLifecycle(
   try {
     mod = (await loadScript(scriptPath)).module;
   } catch (err) {
+    if (err instanceof ScriptSyntaxError) {
+      if (err.detail) logLine(err.detail);
+      await emit
+        .runError({ error_type: 'script_error', message: err.message, ...(err.detail ? { stack: err.detail } : {}) })
+        .catch((e: unknown) => logLine(`writing the terminal event failed: ${errorMessage(e)}`));
+      return finish(decideOutcome(chain, undefined));
+    }
     if (err instanceof ScriptLoadError) {
       if (err.detail) logLine(err.detail);
       return finish(crash(err.message));

@@ -3,8 +3,17 @@ import { register } from 'node:module';
 import path from 'node:path';
 import { logLine } from './stderr.js';
 
-/** Packages a script may import without installing them (the executor's own copies). */
-export const OWN_PACKAGES = ['@quarry/sdk', 'puppeteer-core', 'puppeteer'] as const;
+/**
+ * Packages a script may import without installing them (the executor's own copies). The
+ * original Quarry's SDK names resolve to ours, so scripts written for it run unchanged.
+ */
+export const OWN_PACKAGES = [
+  '@quarry/sdk',
+  '@pithecene-io/quarry-sdk',
+  '@justapithecus/quarry-sdk',
+  'puppeteer-core',
+  'puppeteer',
+] as const;
 
 let registered = false;
 
@@ -16,6 +25,10 @@ function ownPackageUrls(): Record<string, string> {
     } catch {
       // not installed next to the executor: scripts must bring their own
     }
+  }
+  if (urls['@quarry/sdk']) {
+    urls['@pithecene-io/quarry-sdk'] = urls['@quarry/sdk'];
+    urls['@justapithecus/quarry-sdk'] = urls['@quarry/sdk'];
   }
   // `import puppeteer from 'puppeteer'` gets our puppeteer-core (same API, no browser download).
   if (urls['puppeteer-core']) urls.puppeteer = urls['puppeteer-core'];

@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { HOOK_NAMES, type HookName, type QuarryScriptModule } from '@quarry/sdk';
 import { OWN_PACKAGES, loaderHooksRegistered, registerLoaderHooks } from './register-hooks.js';
 import { errorMessage, errorStack } from './stderr.js';
+import { isSyntaxError, locateSyntaxError, syntaxMessage } from './syntax-location.js';
 
 /** Import or shape failure of the script (contract §20.1): outcome crash, exit 2. */
 export class ScriptLoadError extends Error {
@@ -13,6 +14,12 @@ export class ScriptLoadError extends Error {
     super(message);
   }
 }
+
+/**
+ * A syntax error in the script or one of its own modules: a bug in the script like a throw,
+ * so the run ends script_error, not crash (docs/decisions.md).
+ */
+export class ScriptSyntaxError extends ScriptLoadError {}
 
 export interface LoadedScript {
   module: QuarryScriptModule<unknown>;
@@ -63,6 +70,13 @@ export async function loadScript(scriptPath: string): Promise<LoadedScript> {
   try {
     ns = await importScript(pathToFileURL(absolute).href);
   } catch (err) {
+    if (isSyntaxError(err)) {
+      const what = syntaxMessage(err);
+      const at = await locateSyntaxError(absolute);
+      // Like Node's report of an uncaught SyntaxError: where, the line, a caret, the error.
+      if (at) throw new ScriptSyntaxError(`${at.where}: ${what}`, `${at.where}\n${at.excerpt}\n\n${what}`);
+      throw new ScriptSyntaxError(`${prefix}: ${what}`, errorStack(err));
+    }
     const hint = needsJsonHint(err) ? JSON_HINT : '';
     throw new ScriptLoadError(`${prefix}: ${errorMessage(err)}${hint}`, errorStack(err));
   }

@@ -62,9 +62,20 @@ describe('run lifecycle', { concurrency: 3 }, () => {
     );
   });
 
+  test('a syntax error is a script error: one run_error naming file:line:column, exit 1', async () => {
+    const r = await runExecutor({ args: [fixture('syntax-error.mjs')], env: NO_BROWSER });
+    assert.equal(r.code, 1, r.stderr);
+    assert.deepEqual(r.events.map((e) => e.type), ['run_error']);
+    const p = r.events[0].payload;
+    assert.equal(p.error_type, 'script_error');
+    assert.match(p.message, /syntax-error\.mjs:\d+:\d+: SyntaxError: /);
+    assert.match(p.stack, /syntax-error\.mjs:\d+:\d+\n.*\n *\^\n\nSyntaxError: /);
+    assert.equal(r.runResult.outcome.status, 'error');
+    assert.equal(r.runResult.outcome.message, p.message);
+  });
+
   test('script load failures: run_result crash with the load error, no events, exit 2 (D11.4)', async () => {
     const cases = [
-      ['syntax-error.mjs', /^Failed to load script .*syntax-error\.mjs: /],
       ['no-default.mjs', /default export must be a function/],
       ['null-hook.mjs', /"cleanup" must be a function/],
       ['missing.mjs', /^Failed to load script /],

@@ -29,7 +29,7 @@ test('--validate reports invalid scripts with exit 1', async () => {
   assert.match(nullHook.out.error, /"cleanup" must be a function \(got null\)/);
   const syntax = await validate('syntax-error.mjs');
   assert.equal(syntax.code, 1);
-  assert.match(syntax.out.error, /^Failed to load script /);
+  assert.match(syntax.out.error, /syntax-error\.mjs:\d+:\d+: SyntaxError: /);
   const missing = await validate('does-not-exist.mjs');
   assert.equal(missing.code, 1);
   const json = await validate('json-no-attr.mjs');
