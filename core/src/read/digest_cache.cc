@@ -147,25 +147,12 @@ StatusOr<std::unique_ptr<DigestCache>> DigestCache::Open(const fs::path& dir,
               {"root", store.RootId()},
               {"dataset", dataset}};
   const std::string header_line = header.dump();
-  {
-    std::ifstream in(cache->file_, std::ios::binary);
-    std::string line;
-    bool first = true, ours = true;
-    while (ours && std::getline(in, line)) {
-      if (first) {
-        first = false;
-        ours = line == header_line;  // another identity under a colliding key: do not use it
-        continue;
-      }
-      StatusOr<SnapshotDigest> d = DigestFromJson(line);
-      if (d.ok()) {
-        std::string id = d->snapshot_id;
-        cache->entries_.insert_or_assign(std::move(id), std::move(*d));
-      }
-    }
-    if (!ours)
-      return FailedPreconditionError("cache file " + cache->file_.string() +
-                                     " belongs to another dataset");
+  std::ifstream in(cache->file_, std::ios::binary);
+  std::string first;
+  // Another identity under a colliding key: do not use that file.
+  if (in && std::getline(in, first) && first != header_line) {
+    return FailedPreconditionError("cache file " + cache->file_.string() +
+                                   " belongs to another dataset");
   }
   cache->fd_ = ::open(cache->file_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (cache->fd_ < 0) {
@@ -180,22 +167,62 @@ StatusOr<std::unique_ptr<DigestCache>> DigestCache::Open(const fs::path& dir,
       // Best effort, like every cache write.
     }
   }
+  DigestCache* raw = cache.get();
+  raw->loader_ =
+      std::thread([raw, stream = std::move(in)]() mutable { raw->Load(std::move(stream)); });
   return cache;
 }
 
+void DigestCache::Load(std::ifstream in) {
+  std::map<std::string, SnapshotDigest, std::less<>> loaded;
+  std::string line;
+  while (in && std::getline(in, line)) {
+    StatusOr<SnapshotDigest> d = DigestFromJson(line);
+    if (!d.ok()) continue;
+    std::string id = d->snapshot_id;
+    loaded.insert_or_assign(std::move(id), std::move(*d));
+  }
+  std::lock_guard lock(mu_);
+  // Entries added while loading (none in practice: Find waits) win.
+  loaded.merge(entries_);
+  entries_ = std::move(loaded);
+  loaded_ = true;
+  loaded_cv_.notify_all();
+}
+
+void DigestCache::WaitLoaded() const {
+  std::unique_lock lock(mu_);
+  loaded_cv_.wait(lock, [this] { return loaded_; });
+}
+
 DigestCache::~DigestCache() {
+  if (loader_.joinable()) loader_.join();
   if (fd_ >= 0) ::close(fd_);
 }
 
 std::optional<SnapshotDigest> DigestCache::Find(std::string_view snapshot_id) const {
+  WaitLoaded();
   std::lock_guard lock(mu_);
   auto it = entries_.find(snapshot_id);
   if (it == entries_.end()) return std::nullopt;
   return it->second;
 }
 
+std::optional<SnapshotDigest> DigestCache::Take(std::string_view snapshot_id) {
+  WaitLoaded();
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(snapshot_id);
+  if (it == entries_.end()) return std::nullopt;
+  std::optional<SnapshotDigest> out(std::move(it->second));
+  // The id stays known, so a later Add of the same snapshot is not appended again.
+  it->second = SnapshotDigest();
+  it->second.snapshot_id = out->snapshot_id;
+  return out;
+}
+
 void DigestCache::Add(const SnapshotDigest& digest) {
   const std::string line = DigestToJson(digest) + "\n";
+  WaitLoaded();
   std::lock_guard lock(mu_);
   if (entries_.count(digest.snapshot_id)) return;
   entries_.emplace(digest.snapshot_id, digest);
@@ -209,6 +236,7 @@ void DigestCache::Add(const SnapshotDigest& digest) {
 }
 
 size_t DigestCache::size() const {
+  WaitLoaded();
   std::lock_guard lock(mu_);
   return entries_.size();
 }

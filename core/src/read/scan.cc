@@ -187,7 +187,7 @@ StatusOr<Scan> ScanDataset(lode::Store& store, std::string_view dataset,
       }
       const std::string_view sid = lode::SnapshotIdOfCanonicalManifest(dataset, paths[i]);
       std::optional<SnapshotDigest> cached;
-      if (options.cache) cached = options.cache->Find(sid);
+      if (options.cache) cached = options.cache->Take(sid);
       Status st = Status::Ok();
       if (cached) {
         ++local.cache_hits;

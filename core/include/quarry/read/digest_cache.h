@@ -12,13 +12,16 @@
 // immutable and their ids unique in a dataset, so entries are never invalidated.
 #pragma once
 
+#include <condition_variable>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "quarry/lode/store.h"
 #include "quarry/read/scan.h"
@@ -38,8 +41,11 @@ class DigestCache {
                                                      std::string_view dataset);
   ~DigestCache();
 
-  // Thread-safe.
+  // Thread-safe. The first call waits until the file is loaded (Open starts loading it in the
+  // background, so that it overlaps with the listing of the store).
   std::optional<SnapshotDigest> Find(std::string_view snapshot_id) const;
+  // Like Find, but moves the digest out (a scan uses each digest once).
+  std::optional<SnapshotDigest> Take(std::string_view snapshot_id);
   // Appends (best effort: a failed write only means the next command reads the store again).
   void Add(const SnapshotDigest& digest);
 
@@ -48,9 +54,14 @@ class DigestCache {
 
  private:
   DigestCache() = default;
+  void Load(std::ifstream in);
+  void WaitLoaded() const;
   std::filesystem::path file_;
   int fd_ = -1;
+  std::thread loader_;
   mutable std::mutex mu_;
+  mutable std::condition_variable loaded_cv_;
+  bool loaded_ = false;
   std::map<std::string, SnapshotDigest, std::less<>> entries_;
 };
 
