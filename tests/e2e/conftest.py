@@ -50,3 +50,32 @@ def procs():
                             for p in survivors)
         pytest.fail(f"processes of the run are still alive after the test:\n{listing}",
                     pytrace=False)
+
+
+# --- storage backends ----------------------------------------------------------------------------
+# Storage tests take `new_store` and run once per backend: `new_store("name")` is a fresh fs
+# directory or a fresh bucket prefix on the suite's S3 server (one versitygw for the session).
+
+
+@pytest.fixture(scope="session")
+def s3_gateway():
+    import s3_harness
+    gw = s3_harness.Gateway()
+    yield gw
+    gw.stop()
+
+
+@pytest.fixture(params=["fs", "s3"])
+def backend(request):
+    return request.param
+
+
+@pytest.fixture
+def new_store(backend, tmp_path, request):
+    def make(name: str):
+        if backend == "fs":
+            path = tmp_path / name
+            path.mkdir(parents=True, exist_ok=True)
+            return path
+        return request.getfixturevalue("s3_gateway").store(name)
+    return make

@@ -112,8 +112,19 @@ class QuarryResult:
                 f"  stdout: {self.stdout[-3000:]!r}\n  stderr: {self.stderr[-3000:]!r}")
 
 
+# The key pair of the suite's S3 test server (s3_harness.Gateway); every quarry started by the
+# suite gets it, and instance metadata is off so a credential lookup never leaves loopback.
+S3_TEST_ACCESS_KEY = "quarrye2ekey"
+S3_TEST_SECRET_KEY = "quarry-e2e-secret-7f3a91c2d4"
+
+
 def quarry_env(extra: dict | None = None) -> dict:
     env = dict(os.environ)
+    env["AWS_ACCESS_KEY_ID"] = S3_TEST_ACCESS_KEY
+    env["AWS_SECRET_ACCESS_KEY"] = S3_TEST_SECRET_KEY
+    env.pop("AWS_SESSION_TOKEN", None)
+    env.pop("AWS_PROFILE", None)
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
     # Keep logs at the default level unless a test asks otherwise; never inherit an endpoint.
     env.pop("QUARRY_BROWSER_ENDPOINT", None)
     env.pop("QUARRY_LOG_LEVEL", None)
@@ -163,13 +174,25 @@ def run_quarry(args: list[str], *, timeout: float = 120, env: dict | None = None
                          day_before=day_before)
 
 
+def storage_args(store) -> list[str]:
+    """The storage flags of a store target: an fs directory, or an s3_harness.S3Store."""
+    if hasattr(store, "storage_args"):
+        return store.storage_args()
+    return ["--storage-backend", "fs", "--storage-path", str(store)]
+
+
+def store_dir(store) -> Path:
+    """The directory holding a store target's objects (the posix directory behind S3)."""
+    return store.root if hasattr(store, "storage_args") else Path(store)
+
+
 def run_args(*, script: str, run_id: str, store: Path, source: str = "example-runner",
              category: str = "examples", report: Path | None = None, executor: str | None = None,
              extra: list[str] | tuple = ()) -> list[str]:
-    """The §12 command line: strict policy, fs storage, no browser reuse."""
+    """The §12 command line: strict policy, fs storage (or the S3 target `store` names), no
+    browser reuse."""
     args = ["run", "--script", script, "--run-id", run_id, "--source", source,
-            "--category", category, "--no-browser-reuse", "--storage-backend", "fs",
-            "--storage-path", str(store), "--policy", "strict"]
+            "--category", category, "--no-browser-reuse", *storage_args(store), "--policy", "strict"]
     executor = executor or EXECUTOR_OVERRIDE
     if executor:
         args += ["--executor", executor]
@@ -532,7 +555,7 @@ class LodeDataset:
     """Reads and validates `datasets/<dataset>/` under an fs store root."""
 
     def __init__(self, store_root: Path, dataset: str = "quarry"):
-        self.store = Path(store_root)
+        self.store = store_dir(store_root)
         self.dataset = dataset
         self.root = self.store / "datasets" / dataset
         self._manifests: dict[str, Manifest] | None = None
@@ -553,6 +576,10 @@ class LodeDataset:
             seg_dir = self.root / "segments"
             if seg_dir.is_dir():
                 for d in sorted(seg_dir.iterdir()):
+                    # A directory is not an object: a put killed midway may leave one behind
+                    # (fs before its link, versitygw before its rename) without the manifest.
+                    if not (d / "manifest.json").is_file():
+                        continue
                     raw = (d / "manifest.json").read_bytes()
                     out[d.name] = Manifest(d.name, raw, json.loads(raw))
             self._manifests = out
@@ -903,7 +930,8 @@ def check_report(result: QuarryResult, *, run_id: str, outcome: str, policy: str
                                                   "event_sink_dropped_total"}
     for k, v in outcome_counters(outcome).items():
         assert m[k] == v, f"metrics {k}={m[k]}, expected {v} for {outcome}"
-    assert m["policy"] == policy and m["storage_backend"] == "fs" and m["run_id"] == run_id
+    backend = result.args[result.args.index("--storage-backend") + 1]
+    assert m["policy"] == policy and m["storage_backend"] == backend and m["run_id"] == run_id
     assert m["events_received_total"] == pol["events_received"]
     assert m["events_persisted_total"] == pol["events_persisted"]
     assert m["events_dropped_total"] == pol["events_dropped"] == 0
