@@ -373,9 +373,8 @@ POLICIES = {
 }
 
 
-def _replay_with(tmp_path, policy):
-    store = tmp_path / f"layout-{policy}"
-    store.mkdir()
+def _replay_with(tmp_path, policy, new_store):
+    store = new_store(f"layout-{policy}")
     args = qh.run_args(script=DEMO, run_id="run-001", store=store, executor=fake("replay_full_run"),
                        report=tmp_path / f"layout-{policy}-report.json")
     if policy != "strict":
@@ -403,14 +402,14 @@ def _layout(store):
     return {k: sorted(v) for k, v in out.items()}
 
 
-def test_layout_is_identical_across_policies(tmp_path):
+def test_layout_is_identical_across_policies(tmp_path, new_store):
     """Storage item 37: the same stream (the full_run fixture) under strict, buffered and streaming
     gives the same partitions and the same records; only the policy value and the grouping into
     snapshots differ. Storage item 35: the metrics record has flush_triggers only for streaming,
     with all four keys; no job_id or dropped_by_type keys when empty."""
     layouts, snapshot_counts = {}, {}
     for policy in POLICIES:
-        store, result = _replay_with(tmp_path, policy)
+        store, result = _replay_with(tmp_path, policy, new_store)
         layouts[policy] = _layout(store)
         ds = qh.LodeDataset(store)
         run = ds.run("run-001")

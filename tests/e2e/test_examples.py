@@ -62,8 +62,9 @@ def test_toy_pagination(tmp_path):
                                                                "run_complete", "metrics"}
 
 
-def test_artifact_snapshot(tmp_path):
-    ex = qh.run_example(tmp_path, "artifact-snapshot", script("artifact-snapshot"))
+def test_artifact_snapshot(tmp_path, new_store):
+    ex = qh.run_example(tmp_path, "artifact-snapshot", script("artifact-snapshot"),
+                        store=new_store("artifact-snapshot"))
     report, run = qh.check_run(ex, outcome="success", types=["artifact", "run_complete"])
     commit = run.events[0]
     assert commit["record_kind"] == "artifact_event"
@@ -245,8 +246,8 @@ def _check_sidecars(ex, run, day, *, source, category):
         assert not any("/event_type=artifact/" in p for p in snap.file_paths)
 
 
-def test_storage_put(tmp_path):
-    ex = qh.run_example(tmp_path, "storage-put", script("storage-put"))
+def test_storage_put(tmp_path, new_store):
+    ex = qh.run_example(tmp_path, "storage-put", script("storage-put"), store=new_store("storage-put"))
     report, run = qh.check_run(ex, outcome="success", types=["item"] * 4 + ["run_complete"],
                                sidecar_failures=1)
     _check_sidecars(ex, run, ex.day, source="example-runner", category="examples")

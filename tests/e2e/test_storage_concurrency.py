@@ -1,5 +1,5 @@
-"""Concurrent strict runs writing one filesystem dataset (storage-and-policies.md §4.7, Decision D2;
-§10 checklist item 39).
+"""Concurrent strict runs writing one dataset, on the filesystem and on S3 (storage-and-policies.md
+§4.7, Decision D2; §10 checklist items 39 and 40: `new_store` runs the test on both backends).
 
 Item 39 asks for "8 processes x 4 parallel runs". `quarry run` executes one run per process, so the
 32 runs are 32 `quarry run` processes in 8 groups of 4, all started together and released onto the
@@ -20,9 +20,8 @@ RUNS_PER_GROUP = 4
 ITEMS = 6
 
 
-def test_concurrent_strict_runs_all_succeed_on_one_unbroken_chain(tmp_path):
-    store = tmp_path / "store"
-    store.mkdir()
+def test_concurrent_strict_runs_all_succeed_on_one_unbroken_chain(tmp_path, new_store):
+    store = new_store("store")
     script = tmp_path / "script.mjs"
     script.write_text("export default async function run() {}\n")
     fake = qh.rel(qh.FAKES / "burst.py")
