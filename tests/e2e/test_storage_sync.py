@@ -57,3 +57,16 @@ def test_sigkill_loses_no_accepted_event(tmp_path, procs, sync):
     # at the kill (accepted or not, the script never heard) may be there beyond the ledger.
     assert sorted(stored) == stored == list(range(1, len(stored) + 1)), stored
     assert len(acked) <= len(stored) <= len(acked) + 1, (len(acked), len(stored))
+
+
+def test_bad_storage_sync_value_is_one_line_before_the_run(tmp_path):
+    store = tmp_path / "store"
+    store.mkdir()
+    args = qh.run_args(script=SCRIPT, run_id="sync-bad", store=store,
+                       extra=["--storage-sync", "sometimes"])
+    res = qh.run_quarry(args, timeout=30)
+    assert res.returncode == 2, res.describe()
+    errors = [line for line in res.stderr_lines() if line.startswith("Error:")]
+    assert errors == ['Error: invalid --storage-sync "sometimes": must be always or never'], \
+        res.stderr
+    assert not (store / "datasets").exists()
