@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "export_command.h"
+#include "help_command.h"
 #include "outbox_command.h"
 #include "quarry/ipc/frame_format.h"
 #include "quarry/log.h"
@@ -28,12 +30,21 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   int exit_code = 0;
   quarry::cli::AddRunCommand(&app, &exit_code);
+  quarry::cli::AddExportCommand(&app, &exit_code);
   quarry::cli::AddOutboxCommand(&app, &exit_code);
   quarry::cli::AddReadCommands(&app, &exit_code);
+  quarry::cli::AddHelpCommand(&app, &exit_code);
+  app.footer("Start with \"quarry help run\"; each command has --help.");
 
   if (argc <= 1) {
     std::printf("%s", app.help().c_str());
     return 0;
+  }
+  if (argv[1][0] != '-') {
+    if (auto unknown = quarry::cli::UnknownCommandMessage(app, argv[1])) {
+      quarry::log::Error(*unknown);
+      return 2;
+    }
   }
   try {
     app.parse(argc, argv);
@@ -45,11 +56,9 @@ int main(int argc, char** argv) {
     std::printf("%s\n", VersionLine().c_str());
     return 0;
   } catch (const CLI::ParseError& e) {
-    // Usage errors: one line. `run` exits 2 for every pre-execution failure (D11.21).
+    // Usage errors: one line; 2 for `run` (D11.21) and the top level, 1 in read-only commands.
     quarry::log::Error(e.what());
-    bool in_run = false;
-    for (int i = 1; i < argc; ++i) in_run |= std::string_view(argv[i]) == "run";
-    return in_run ? 2 : 1;
+    return quarry::cli::UsageErrorExitCode(app, argc, argv);
   }
   return exit_code;
 }

@@ -30,8 +30,11 @@
 #include "quarry/run/report.h"
 #include "quarry/run/run_spec.h"
 #include "quarry/run/validate_script.h"
+#include "run_help.h"
+#include "run_reuse.h"
 #include "run_summary.h"
 #include "signals.h"
+#include "usage.h"
 
 namespace quarry::cli {
 
@@ -45,9 +48,9 @@ struct RunFlags {
   int64_t buffer_events = 0, buffer_bytes = 0, flush_count = 0;
   std::string flush_interval = "0";
   std::string storage_dataset = "quarry", storage_backend, storage_path;
-  std::string storage_sync = "always";
   std::string storage_region, storage_endpoint;
   bool storage_s3_path_style = false;
+  std::string storage_sync = "always";
   std::string resolve_from, timeout = "0";
   int64_t attempt = 1;
   // Notification adapter (§4.1 rows 39–44).
@@ -118,10 +121,10 @@ void ApplyConfig(RunFlags& f, const ConfigFile& c) {
   Merge(f, "--storage-dataset", &f.storage_dataset, c.storage.dataset);
   Merge(f, "--storage-backend", &f.storage_backend, c.storage.backend);
   Merge(f, "--storage-path", &f.storage_path, c.storage.path);
-  Merge(f, "--storage-sync", &f.storage_sync, c.storage.sync);
   Merge(f, "--storage-region", &f.storage_region, c.storage.region);
   Merge(f, "--storage-endpoint", &f.storage_endpoint, c.storage.endpoint);
   Merge(f, "--storage-s3-path-style", &f.storage_s3_path_style, c.storage.s3_path_style);
+  Merge(f, "--storage-sync", &f.storage_sync, c.storage.sync);
   Merge(f, "--policy", &f.policy, c.policy.name);
   Merge(f, "--flush-mode", &f.flush_mode, c.policy.flush_mode);
   Merge(f, "--buffer-events", &f.buffer_events, c.policy.buffer_events);
@@ -208,8 +211,12 @@ void FillIntegrations(const RunFlags& f, run::RunSpec* spec) {
 }
 
 int Execute(RunFlags& f) {
-  if (f.script.empty()) Fail("--script is required");
-  if (f.run_id.empty()) Fail("--run-id is required");
+  std::vector<std::string> missing;
+  if (f.script.empty()) missing.push_back("--script");
+  if (f.run_id.empty()) missing.push_back("--run-id");
+  // Several missing flags are reported together (one at a time keeps its §4.3 message).
+  if (missing.size() == 1 || (!missing.empty() && !f.config.empty()))
+    Fail(MissingFlagsMessage(missing));
   if (!f.Set("--browser-ws-endpoint")) {
     if (const char* env = std::getenv("QUARRY_BROWSER_ENDPOINT"); env && *env) {
       f.browser_ws_endpoint = env;
@@ -220,6 +227,15 @@ int Execute(RunFlags& f) {
     if (!config.ok()) Fail("failed to load config: " + config.status().message());
     ApplyConfig(f, *config);
   }
+  if (!f.dry_run) {
+    if (f.source.empty()) missing.push_back("--source");
+    if (f.storage_backend.empty()) missing.push_back("--storage-backend");
+    if (f.storage_path.empty()) missing.push_back("--storage-path");
+  }
+  if (missing.size() > 1) {
+    Fail(MissingFlagsMessage(missing) + " (--source and --storage-* may also come from --config)");
+  }
+  if (Status s = CheckScriptReadable(f.script); !s.ok()) Fail(s.message());
   if (f.dry_run) {
     Duration timeout = OrFail(ParseDuration(f.timeout));
     if (timeout.count() < 0) Fail("--timeout must not be negative");
@@ -247,10 +263,10 @@ int Execute(RunFlags& f) {
   spec.storage_backend = f.storage_backend;
   spec.storage_path = f.storage_path;
   spec.storage_dataset = f.storage_dataset;
-  spec.storage_sync = f.storage_sync;
   spec.storage_region = f.storage_region;
   spec.storage_endpoint = f.storage_endpoint;
   spec.storage_s3_path_style = f.storage_s3_path_style;
+  spec.storage_sync = f.storage_sync;
   spec.executor = f.executor;
   spec.browser_ws_endpoint = f.browser_ws_endpoint;
   spec.resolve_from = f.resolve_from;
@@ -301,6 +317,12 @@ int Execute(RunFlags& f) {
   }
   log_ctx = {config.meta.run_id, config.meta.attempt, config.meta.job_id,
              config.meta.parent_run_id};  // a resumed root runs as a new attempt
+  if (auto reuse = RunIdReuseWarning(*config.store, config.dataset, config.source, config.category,
+                                     TodayUtc(), config.meta.run_id)) {
+    log::Warning(*reuse);
+  }
+  const DataLocation where{std::string(config.store->Backend()), notify.storage_root,
+                           config.dataset, config.source, config.category};
   run::RunOrchestrator orchestrator(std::move(config));
   run::RunResult result = orchestrator.Execute(&cancel);
   // The tree is gone; a second signal now exits 2 at once (with fan-out: once children ended).
@@ -334,9 +356,15 @@ int Execute(RunFlags& f) {
   if (crawl) crawl->RootFinished(result, cancel.cancelled());
   if (!f.quiet) {
     auto wall = std::chrono::steady_clock::now() - wall_start;
-    std::string summary = FormatRunSummary(result, pc, wall);
+    std::string summary = FormatRunSummary(result, pc, wall, where);
     std::fwrite(summary.data(), 1, summary.size(), stdout);
     std::fflush(stdout);
+  }
+  if (f.quiet && exit_code != 0) {
+    // Nothing went to stdout: a failed run still says so, in one line.
+    log::Error("run " + PrintableValue(result.meta.run_id, 200) + " ended " +
+               std::string(run::OutcomeName(result.outcome)) + " (exit " +
+               std::to_string(exit_code) + "): " + PrintableValue(result.message, 400));
   }
   if (crawl) FinishFanout(crawl.get(), &signals, f.quiet);
   return exit_code;
@@ -405,15 +433,15 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
   cmd->add_option("--storage-backend", f.storage_backend, "Storage backend: fs or s3");
   cmd->add_option("--storage-path", f.storage_path,
                   "fs: an existing directory; s3: bucket[/prefix] (no s3:// scheme)");
-  cmd->add_option("--storage-sync", f.storage_sync,
-                  "fs: always (default: on disk before an event counts as persisted) or never "
-                  "(an OS crash can lose the last events; a process crash cannot)");
   cmd->add_option("--storage-region", f.storage_region,
                   "s3: region (empty: the AWS default chain)");
   cmd->add_option("--storage-endpoint", f.storage_endpoint,
                   "s3: S3-compatible endpoint URL (R2, MinIO, ...)");
   cmd->add_flag("--storage-s3-path-style", f.storage_s3_path_style,
                 "s3: path-style addressing (endpoint/bucket/key)");
+  cmd->add_option("--storage-sync", f.storage_sync,
+                  "fs: always (default: on disk before an event counts as persisted) or never "
+                  "(an OS crash can lose the last events; a process crash cannot)");
   cmd->add_option("--resolve-from", f.resolve_from, "Fallback directory for the script's imports");
   cmd->add_option("--timeout", f.timeout, "Whole-run time limit (e.g. 5m); 0 = none");
   cmd->add_option("--adapter", f.adapter, "Notify after the run: webhook or redis");
@@ -444,8 +472,17 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
                   "redis sink: mandatory or best_effort");
   cmd->add_option("--event-sink-lode-delivery", f.sink_lode_delivery,
                   "lode sink (explicit or implicit): mandatory or best_effort");
+  cmd->allow_extras();  // unknown flags are reported together, with suggestions
+  ConfigureRunHelp(cmd);
   cmd->callback([flags, exit_code]() {
     try {
+      if (!flags->cmd->remaining().empty()) {
+        std::vector<std::string> known;
+        for (const CLI::Option* o : flags->cmd->get_options()) {
+          for (const std::string& l : o->get_lnames()) known.push_back("--" + l);
+        }
+        Fail(UnknownArgumentsMessage(flags->cmd->remaining(), known));
+      }
       *exit_code = Execute(*flags);
     } catch (const PreRunError& e) {
       log::Error(e.message);
