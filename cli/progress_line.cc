@@ -7,8 +7,10 @@
 
 namespace quarry::cli {
 
-ProgressLine::ProgressLine(bool enabled)
-    : enabled_(enabled), start_(std::chrono::steady_clock::now()) {
+ProgressLine::ProgressLine(bool enabled) : ProgressLine(enabled, nullptr) {}
+
+ProgressLine::ProgressLine(bool enabled, std::function<std::string(double)> text)
+    : enabled_(enabled), start_(std::chrono::steady_clock::now()), text_(std::move(text)) {
   if (!enabled_) return;
   log::SetLineHooks([this] { EraseLocked(); }, [this] { DrawLocked(); });
   thread_ = std::thread([this] { Loop(); });
@@ -48,6 +50,12 @@ void ProgressLine::Loop() {
 
 void ProgressLine::DrawLocked() {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  if (text_) {
+    std::fputs(("\r\033[K  " + text_(secs)).c_str(), stderr);
+    std::fflush(stderr);
+    drawn_ = true;
+    return;
+  }
   char line[160];
   std::snprintf(line, sizeof line, "\r\033[K  running %.1fs  events %llu  artifacts %llu", secs,
                 static_cast<unsigned long long>(events_.load()),

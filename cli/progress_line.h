@@ -6,7 +6,9 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 
 namespace quarry::cli {
@@ -14,6 +16,9 @@ namespace quarry::cli {
 class ProgressLine {
  public:
   explicit ProgressLine(bool enabled);
+  // Another command's line: `text(elapsed seconds)` is called on the drawing thread every
+  // redraw (so it must only read atomics) and must not be wider than the terminal.
+  ProgressLine(bool enabled, std::function<std::string(double)> text);
   ~ProgressLine();  // stops and erases
 
   void OnEvent(bool is_artifact);
@@ -26,6 +31,7 @@ class ProgressLine {
 
   const bool enabled_;
   const std::chrono::steady_clock::time_point start_;
+  const std::function<std::string(double)> text_;  // empty: the run's line
   std::atomic<uint64_t> events_{0};
   std::atomic<uint64_t> artifacts_{0};
   std::mutex mu_;

@@ -1,6 +1,10 @@
 #include "run_summary.h"
 
+#include <cctype>
+#include <string_view>
+
 #include "quarry/duration.h"
+#include "quarry/lode/run_writer.h"
 #include "quarry/redact.h"
 #include "quarry/run/report.h"
 
@@ -16,10 +20,40 @@ void Row(std::string* out, const std::string& key, const std::string& value) {
 
 std::string Ms(int64_t ms) { return FormatDuration(std::chrono::milliseconds(ms)); }
 
+// A shell word: bare when it holds only safe characters, else single-quoted.
+std::string ShellWord(const std::string& s) {
+  bool plain = !s.empty();
+  for (char c : s) {
+    plain &= std::isalnum(static_cast<unsigned char>(c)) ||
+             std::string_view("-_./:=@%+,").find(c) != std::string_view::npos;
+  }
+  if (plain) return s;
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 }  // namespace
 
+std::string FormatDataLocation(const run::RunResult& r, const DataLocation& where) {
+  std::string dataset_dir = where.storage_path + "/datasets/" + where.dataset;
+  std::string partition = "partitions/source=" + lode::EscapePartitionValue(where.source) +
+                          "/category=" + lode::EscapePartitionValue(where.category) +
+                          "/day=" + r.day + "/run_id=" + lode::EscapePartitionValue(r.meta.run_id);
+  std::string flags = " --storage-backend " + ShellWord(where.backend) + " --storage-path " +
+                      ShellWord(where.storage_path);
+  if (where.dataset != "quarry") flags += " --storage-dataset " + ShellWord(where.dataset);
+  std::string out = "=== Data ===\n";
+  Row(&out, "Dataset", dataset_dir);
+  Row(&out, "Partition", partition + "/");
+  out += "  Inspect:          quarry inspect run " + ShellWord(r.meta.run_id) + flags + "\n";
+  out += "  Export:           quarry export --run-id " + ShellWord(r.meta.run_id) + flags + "\n";
+  return out;
+}
+
 std::string FormatRunSummary(const run::RunResult& r, const policy::PolicyConfig& pc,
-                             std::chrono::steady_clock::duration wall_time) {
+                             std::chrono::steady_clock::duration wall_time,
+                             const DataLocation& where) {
   auto wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(wall_time).count();
   std::string out = "\n";
   out += "run_id=" + PrintableValue(r.meta.run_id, 256) +
@@ -76,6 +110,7 @@ std::string FormatRunSummary(const run::RunResult& r, const policy::PolicyConfig
     if (out.back() != '\n') out += '\n';
   }
   out += "=== Metrics ===\n" + run::MetricsSummaryText(r.metrics);
+  if (!r.day.empty()) out += FormatDataLocation(r, where);
   return out;
 }
 

@@ -9,7 +9,20 @@
 
 namespace quarry::cli {
 
+// Where the run's data went (issue 12 item 4), printed last.
+struct DataLocation {
+  std::string backend;       // "fs"
+  std::string storage_path;  // absolute, as `--storage-path` takes it
+  std::string dataset;       // "quarry"
+  std::string source, category;
+};
+
+// The last block: dataset path, the run's partition, and the `quarry inspect run` and
+// `quarry export` commands (with the storage flags they need) to look at it.
+std::string FormatDataLocation(const run::RunResult& result, const DataLocation& where);
+
 std::string FormatRunSummary(const run::RunResult& result, const policy::PolicyConfig& policy,
-                             std::chrono::steady_clock::duration wall_time);
+                             std::chrono::steady_clock::duration wall_time,
+                             const DataLocation& where);
 
 }  // namespace quarry::cli
