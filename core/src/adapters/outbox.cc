@@ -1,7 +1,5 @@
 #include "quarry/adapters/outbox.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -14,6 +12,7 @@
 #include "quarry/json/parse.h"
 #include "quarry/lode/run_writer.h"
 #include "quarry/redact.h"
+#include "quarry/sha256.h"
 
 namespace quarry::adapters {
 namespace {
@@ -82,16 +81,7 @@ std::string OutboxTargetKey(const AdapterConfig& c) {
   const std::string channel =
       c.type == "redis" ? (c.channel.empty() ? std::string(kDefaultChannel) : c.channel) : "";
   const std::string material = c.type + "\n" + c.url + "\n" + channel;
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(material.data(), material.size(), digest, &len, EVP_sha256(), nullptr);
-  std::string out = "sha256:";
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 0xF];
-  }
-  return out;
+  return "sha256:" + Sha256Hex(material);
 }
 
 Outbox::Outbox(std::shared_ptr<lode::Store> store, std::string dataset)

@@ -1,11 +1,10 @@
 #include "quarry/fanout/enqueue.h"
 
-#include <openssl/evp.h>
-
 #include <nlohmann/json.hpp>
 
 #include "quarry/json/canonical_json.h"
 #include "quarry/json/parse.h"
+#include "quarry/sha256.h"
 
 namespace quarry::fanout {
 
@@ -38,17 +37,7 @@ std::string DedupKey(std::string_view target, std::string_view params_json) {
   material.append(target);
   material.push_back('\0');
   material.append(params_json);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(material.data(), material.size(), digest, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * len);
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 0xF]);
-  }
-  return out;
+  return Sha256Hex(material);
 }
 
 }  // namespace quarry::fanout
