@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -167,61 +166,19 @@ std::vector<std::string> ServerEnvironment(char* const* inherited, const std::st
 }
 
 StatusOr<Launched> LaunchServer(const LaunchSpec& spec, const std::string& record_path) {
-  int out[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) return IOError("pipe: " + ErrnoText(errno));
-  int log_fd =
-      ::open(spec.log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (log_fd < 0) {
-    int err = errno;
-    ::close(out[0]), ::close(out[1]);
-    return IOError(spec.log_path + ": " + ErrnoText(err));
+  process::SpawnOptions options{{spec.executor, "--browser-server", spec.script}, spec.env};
+  options.detached = true;
+  options.stderr_path = spec.log_path;
+  auto child = process::Subprocess::Spawn(options);
+  if (!child.ok()) {
+    return IOError("starting " + spec.executor + " --browser-server: " + child.status().message());
   }
-  ::fchmod(log_fd, 0600);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, log_fd, STDERR_FILENO);
-  // Nothing else: an inherited descriptor (the orphan guard's liveness pipe, a dataset file, a
-  // socket) would be held open for as long as the server lives.
-  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t empty, defaults;
-  sigemptyset(&empty);
-  sigemptyset(&defaults);
-  for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD}) sigaddset(&defaults, sig);
-  posix_spawnattr_setsigmask(&attr, &empty);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  // A new session: no terminal signals (Ctrl-C), and its own process group, so nothing that
-  // cleans up after a run or after this process reaches it.
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-  std::vector<std::string> args = {spec.executor, "--browser-server", spec.script};
-  std::vector<char*> argv, envp;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  for (const auto& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-
-  pid_t pid = -1;
-  int rc = ::posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  ::close(out[1]);
-  ::close(log_fd);
-  if (rc != 0) {
-    ::close(out[0]);
-    return IOError("starting " + spec.executor + " --browser-server: " + ErrnoText(rc));
-  }
-  RememberLaunched(pid);
+  const pid_t pid = child->pid();
+  const int out = child->stdout_fd();
 
   auto fail = [&](std::string message) -> StatusOr<Launched> {
-    ::close(out[0]);
     KillServerLeftovers(record_path, pid, /*kill_group=*/true);
+    child->WaitFor(std::chrono::seconds(1));  // reaps it, whoever signalled it
     return UnavailableError(WithLogTail(std::move(message), spec.log_path));
   };
 
@@ -234,29 +191,18 @@ StatusOr<Launched> LaunchServer(const LaunchSpec& spec, const std::string& recor
       return fail("the browser server printed no endpoint within " +
                   std::to_string(spec.timeout.count() / 1000) + "s");
     }
-    pollfd fds[2] = {{out[0], POLLIN, 0}, {spec.cancel ? spec.cancel->fd() : -1, POLLIN, 0}};
+    pollfd fds[2] = {{out, POLLIN, 0}, {spec.cancel ? spec.cancel->fd() : -1, POLLIN, 0}};
     int n =
         ::poll(fds, spec.cancel ? 2 : 1, static_cast<int>(std::min<int64_t>(left.count(), 200)));
     if (n < 0 && errno != EINTR) return fail("poll: " + ErrnoText(errno));
     if (n <= 0 || !(fds[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
     char buf[512];
-    ssize_t got = ::read(out[0], buf, sizeof buf);
+    ssize_t got = ::read(out, buf, sizeof buf);
     if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (got <= 0) {
       // EOF: give the exit status a moment to be collectable, for the message.
-      std::string how = "exited";
-      for (int i = 0; i < 50; ++i) {
-        int status = 0;
-        if (::waitpid(pid, &status, WNOHANG) == pid) {
-          process::ExitStatus es;
-          es.signalled = WIFSIGNALED(status);
-          es.signal = es.signalled ? WTERMSIG(status) : 0;
-          es.code = es.signalled ? 0 : WEXITSTATUS(status);
-          how = es.ToString();
-          break;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
+      auto status = child->WaitFor(std::chrono::milliseconds(500));
+      const std::string how = status ? status->ToString() : "exited";
       return fail("the browser server " + how + " before printing its endpoint");
     }
     line.append(buf, static_cast<size_t>(got));
@@ -266,7 +212,8 @@ StatusOr<Launched> LaunchServer(const LaunchSpec& spec, const std::string& recor
     }
     if (line.size() > 4096) return fail("the browser server's first line is too long");
   }
-  ::close(out[0]);  // the server ignores SIGPIPE and never writes to stdout again
+  // The server ignores SIGPIPE and never writes to stdout again: the pipe closes with `child`.
+  RememberLaunched(child->Release());
   if (!line.empty() && line.back() == '\r') line.pop_back();
   if (!line.starts_with("ws://") && !line.starts_with("wss://")) {
     return fail("the browser server printed " + PrintableValue(RedactUrl(line)) +

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -128,22 +129,50 @@ std::string ExitStatus::ToString() const {
 
 StatusOr<Subprocess> Subprocess::Spawn(const SpawnOptions& options) {
   if (options.argv.empty()) return InvalidArgumentError("spawn: empty argv");
-  int in[2], out[2], err[2];
-  if (::pipe2(in, O_CLOEXEC) != 0) return IOError("pipe: " + ErrnoText(errno));
-  if (::pipe2(out, O_CLOEXEC) != 0) {
-    ::close(in[0]), ::close(in[1]);
-    return IOError("pipe: " + ErrnoText(errno));
+  if (options.detached && options.stderr_path.empty()) {
+    return InvalidArgumentError("spawn: a detached child needs a stderr file");
   }
-  if (::pipe2(err, O_CLOEXEC) != 0) {
-    ::close(in[0]), ::close(in[1]), ::close(out[0]), ::close(out[1]);
-    return IOError("pipe: " + ErrnoText(errno));
+  // Every descriptor this function opens, closed on any early return; the parent's pipe ends
+  // are released into the Subprocess at the end.
+  std::vector<int> opened;
+  auto cleanup = [&opened] {
+    for (int fd : opened) ::close(fd);
+  };
+  auto make_pipe = [&](int fds[2]) -> bool {
+    if (::pipe2(fds, O_CLOEXEC) != 0) return false;
+    opened.push_back(fds[0]);
+    opened.push_back(fds[1]);
+    return true;
+  };
+  auto fail = [&](std::string what, int err) {
+    cleanup();
+    return IOError(std::move(what) + ": " + ErrnoText(err));
+  };
+  int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+  int log_fd = -1;
+  if (!make_pipe(out)) return fail("pipe", errno);
+  if (options.detached) {
+    log_fd = ::open(options.stderr_path.c_str(),
+                    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (log_fd < 0) return fail(options.stderr_path, errno);
+    opened.push_back(log_fd);
+    ::fchmod(log_fd, 0600);  // an existing file keeps its mode under O_CREAT
+  } else if (!make_pipe(in) || !make_pipe(err)) {
+    return fail("pipe", errno);
   }
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
+  if (options.detached) {
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, log_fd, STDERR_FILENO);
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  } else {
+    posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
+  }
 
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
@@ -155,9 +184,14 @@ StatusOr<Subprocess> Subprocess::Spawn(const SpawnOptions& options) {
   for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD}) sigaddset(&defaults, sig);
   posix_spawnattr_setsigmask(&attr, &empty);
   posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+  if (options.detached) {
+    flags |= POSIX_SPAWN_SETSID;
+  } else {
+    posix_spawnattr_setpgroup(&attr, 0);
+    flags |= POSIX_SPAWN_SETPGROUP;
+  }
+  posix_spawnattr_setflags(&attr, flags);
 
   std::vector<char*> argv, envp;
   for (const auto& a : options.argv) argv.push_back(const_cast<char*>(a.c_str()));
@@ -169,14 +203,16 @@ StatusOr<Subprocess> Subprocess::Spawn(const SpawnOptions& options) {
   int rc = ::posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
-  ::close(in[0]);
-  ::close(out[1]);
-  ::close(err[1]);
-  if (rc != 0) {
-    ::close(in[1]), ::close(out[0]), ::close(err[0]);
-    return IOError(options.argv[0] + ": " + ErrnoText(rc));
+  if (rc != 0) return fail(options.argv[0], rc);
+  // The child's ends (and the log file) are its own now.
+  for (int fd : {in[0], out[1], err[1], log_fd}) {
+    if (fd < 0) continue;
+    ::close(fd);
+    opened.erase(std::find(opened.begin(), opened.end(), fd));
   }
-  for (int fd : {in[1], out[0], err[0]}) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  for (int fd : {in[1], out[0], err[0]}) {
+    if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  }
 
   Register(pid);
   Subprocess p;
@@ -250,6 +286,13 @@ std::optional<ExitStatus> Subprocess::WaitFor(std::chrono::milliseconds timeout)
 
 void Subprocess::KillGroup() {
   if (pid_ > 0 && !exit_) ::kill(-pid_, SIGKILL);
+}
+
+pid_t Subprocess::Release() {
+  const pid_t pid = pid_;
+  if (pid > 0 && !exit_) Unregister(pid);
+  pid_ = -1;
+  return pid;
 }
 
 void BecomeSubreaper() { ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }

@@ -35,6 +35,13 @@ struct ExitStatus {
 struct SpawnOptions {
   std::vector<std::string> argv;  // argv[0] is the program path (executed directly, no PATH search)
   std::vector<std::string> env;   // complete environment, "KEY=VALUE"
+  // A child meant to outlive its parent's runs (the reusable browser server): leader of a new
+  // session instead of a new process group (no terminal signals, out of reach of any group kill),
+  // stdin /dev/null, stderr truncated into `stderr_path` (0600) instead of a pipe, and no
+  // descriptor of ours beyond 0-2 (an inherited one would stay open for the child's lifetime).
+  // Only stdout is a pipe. Release() hands the child over once it is up.
+  bool detached = false;
+  std::string stderr_path{};  // required when detached
 };
 
 class Subprocess {
@@ -66,6 +73,10 @@ class Subprocess {
 
   // SIGKILL to the child's process group.
   void KillGroup();
+
+  // Gives the child up: it is no longer killed or reaped by this object (the caller reaps it)
+  // and no longer counts as supervised. Pipes stay with this object. Returns the pid.
+  pid_t Release();
 
  private:
   Subprocess() = default;

@@ -133,5 +133,57 @@ TEST(SubprocessTest, PipesCarryData) {
   EXPECT_EQ(st->code, 0);
 }
 
+// The reusable browser server's mode: its own session, stdin /dev/null, stderr into a 0600 file,
+// nothing inherited beyond 0-2, and alive after Release() and the end of the Subprocess.
+TEST(SubprocessTest, DetachedChildHasItsOwnSessionAndOutlivesRelease) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("quarry-detached-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string log = (dir / "stderr.log").string();
+  int stray[2];
+  ASSERT_EQ(::pipe(stray), 0);  // not close-on-exec: only closefrom keeps it from the child
+  SpawnOptions options{{"/bin/sh", "-c",
+                        "ls /proc/self/fd | sort -n | tr '\\n' ' ' >&2; "
+                        "read line; echo \"read:$?\"; exec sleep 30"},
+                       Env("t6")};
+  options.detached = true;
+  options.stderr_path = log;
+  auto p = Subprocess::Spawn(options);
+  ::close(stray[0]);
+  ::close(stray[1]);
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  const pid_t pid = p->pid();
+  EXPECT_EQ(::getsid(pid), pid);
+  EXPECT_EQ(p->stdin_fd(), -1);
+  EXPECT_EQ(p->stderr_fd(), -1);
+  std::string out;
+  char buf[64];
+  for (int i = 0; i < 1000 && out.find('\n') == std::string::npos; ++i) {
+    ssize_t n = ::read(p->stdout_fd(), buf, sizeof buf);
+    if (n > 0) out.append(buf, static_cast<size_t>(n));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(out, "read:1\n");  // EOF at once: stdin is /dev/null
+  EXPECT_EQ(p->Release(), pid);
+  p = InvalidArgumentError("dropped");  // destroys the Subprocess: it must not kill the child
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(::kill(pid, 0), 0);
+  std::ifstream in(log);
+  std::string fds((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // ls's own directory descriptor is 3; a stray inherited pipe would show up as a fourth.
+  EXPECT_EQ(fds, "0 1 2 3 ");
+  EXPECT_EQ(std::filesystem::status(log).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(SubprocessTest, DetachedWithoutStderrFileIsRefused) {
+  SpawnOptions options{{"/bin/true"}, Env("t7")};
+  options.detached = true;
+  EXPECT_FALSE(Subprocess::Spawn(options).ok());
+}
+
 }  // namespace
 }  // namespace quarry::process
