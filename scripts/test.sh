@@ -17,7 +17,7 @@ fi
 # tests (suites Temporal*) are built and run from build/ right after the ASan unit tests.
 grep -q '^QUARRY_TEMPORAL:BOOL=OFF' "$ASAN_DIR/CMakeCache.txt" || cmake "$ASAN_DIR" -DQUARRY_TEMPORAL=OFF >/dev/null
 echo "[test] building unit tests with ASan+UBSan" >&2
-cmake --build "$ASAN_DIR" --target base_tests lode_tests runtime_tests cli_tests -- -j"$(nproc)"
+cmake --build "$ASAN_DIR" --target unit_tests -- -j"$(nproc)"
 
 # In build/ (beside the two binaries setup built): quarry-temporal's unit tests, and the benchmarks,
 # compiled so they cannot rot (bench/ runs them; the suite does not).
