@@ -1,6 +1,7 @@
 #include "run_summary.h"
 
 #include <cctype>
+#include <cstdio>
 #include <string_view>
 
 #include "quarry/duration.h"
@@ -20,16 +21,39 @@ void Row(std::string* out, const std::string& key, const std::string& value) {
 
 std::string Ms(int64_t ms) { return FormatDuration(std::chrono::milliseconds(ms)); }
 
-// A shell word: bare when it holds only safe characters, else single-quoted.
+// A shell word on one line: bare when it holds only safe characters, else single-quoted, or
+// $'...' with escapes when it holds control characters (a newline in a run id).
 std::string ShellWord(const std::string& s) {
-  bool plain = !s.empty();
+  bool plain = !s.empty(), control = false;
   for (char c : s) {
-    plain &= std::isalnum(static_cast<unsigned char>(c)) ||
-             std::string_view("-_./:=@%+,").find(c) != std::string_view::npos;
+    auto u = static_cast<unsigned char>(c);
+    plain &= std::isalnum(u) || std::string_view("-_./:=@%+,").find(c) != std::string_view::npos;
+    control |= u < 0x20 || u == 0x7f;
   }
   if (plain) return s;
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  if (!control) {
+    std::string out = "'";
+    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+  }
+  std::string out = "$'";
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '\\' || c == '\'') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (u < 0x20 || u == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", u);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
   return out + "'";
 }
 
