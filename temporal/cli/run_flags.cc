@@ -37,9 +37,13 @@ void AddRunFlags(CLI::App* cmd, RunFlags* flags) {
   cmd->add_option("--buffer-bytes", f.buffer_bytes, "buffered: byte limit");
   cmd->add_option("--flush-count", f.flush_count, "streaming: flush every N events");
   cmd->add_option("--flush-interval", f.flush_interval, "streaming: flush interval");
-  cmd->add_option("--storage-backend", f.storage_backend, "Storage backend: fs");
+  cmd->add_option("--storage-backend", f.storage_backend, "Storage backend: fs or s3");
   cmd->add_option("--storage-path", f.storage_path,
-                  "fs: an existing directory (made absolute here)");
+                  "fs: an existing directory (made absolute here); s3: bucket[/prefix]");
+  cmd->add_option("--storage-region", f.storage_region,
+                  "s3: region (empty: the AWS default chain)");
+  cmd->add_option("--storage-endpoint", f.storage_endpoint, "s3: S3-compatible endpoint URL");
+  cmd->add_flag("--storage-s3-path-style", f.storage_s3_path_style, "s3: path-style addressing");
   cmd->add_option("--storage-dataset", f.storage_dataset, "Dataset id");
   cmd->add_option("--resolve-from", f.resolve_from, "Fallback directory for the script's imports");
   cmd->add_option("--timeout", f.timeout, "Whole-run time limit of each attempt (e.g. 5m)");
@@ -87,7 +91,13 @@ StatusOr<json> BuildWorkflowInput(const RunFlags& f) {
   if (f.Set("--resolve-from")) in["resolve_from"] = Absolute(f.resolve_from);
   json storage = json::object();
   if (f.Set("--storage-backend")) storage["backend"] = f.storage_backend;
-  if (f.Set("--storage-path")) storage["path"] = Absolute(f.storage_path);
+  if (f.Set("--storage-path")) {
+    // An s3 path is bucket[/prefix], not a file name.
+    storage["path"] = f.storage_backend == "s3" ? f.storage_path : Absolute(f.storage_path);
+  }
+  if (f.Set("--storage-region")) storage["region"] = f.storage_region;
+  if (f.Set("--storage-endpoint")) storage["endpoint"] = f.storage_endpoint;
+  if (f.Set("--storage-s3-path-style")) storage["s3_path_style"] = f.storage_s3_path_style;
   if (f.Set("--storage-dataset")) storage["dataset"] = f.storage_dataset;
   if (!storage.empty()) in["storage"] = storage;
   json retry = json::object();

@@ -17,6 +17,8 @@ struct RunFlags {
   std::string script, job_id, job, job_json, source, category, policy, flush_mode;
   int64_t buffer_events = 0, buffer_bytes = 0, flush_count = 0;
   std::string flush_interval, storage_backend, storage_path, storage_dataset, resolve_from, timeout;
+  std::string storage_region, storage_endpoint;
+  bool storage_s3_path_style = false;
   int64_t max_attempts = 3;
   std::string initial_interval, maximum_interval;
   double backoff_coefficient = 2.0;

@@ -5,6 +5,7 @@
 #include "client/json_depth.h"
 #include "quarry/json/canonical_json.h"
 #include "quarry/json/parse.h"
+#include "quarry/lode/open_store.h"
 #include "quarry/log.h"
 #include "worker/enqueue_collector.h"
 
@@ -63,6 +64,9 @@ run::RunSpec ToRunSpec(const ExtractionParams& p, const WorkerRunSettings& setti
   s.storage_backend = p.storage.backend;
   s.storage_path = p.storage.path;
   s.storage_dataset = p.storage.dataset;
+  s.storage_region = p.storage.region;
+  s.storage_endpoint = p.storage.endpoint;
+  s.storage_s3_path_style = p.storage.s3_path_style;
   s.executor = settings.executor;
   s.browser_ws_endpoint = settings.browser_ws_endpoint;
   s.resolve_from = p.resolve_from;
@@ -74,6 +78,10 @@ namespace {
 
 std::string DatasetDir(const ExtractionParams& p) {
   if (p.storage.path.empty()) return std::string();
+  if (p.storage.backend == "s3") {
+    return lode::StorageRootUrl({p.storage.backend, p.storage.path, "", "", false}) + "/datasets/" +
+           p.storage.dataset;
+  }
   std::error_code ec;
   fs::path root = fs::absolute(p.storage.path, ec);
   return (root / "datasets" / p.storage.dataset).lexically_normal().string();

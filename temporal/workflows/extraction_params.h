@@ -30,7 +30,7 @@ struct StorageParams {
   std::string backend;
   std::string path;
   std::string dataset = "quarry";
-  // Accepted for the s3 backend of later builds; the fs backend ignores them.
+  // The s3 backend's settings (docs/storage-s3.md); with fs they are ignored with a warning.
   std::string region;
   std::string endpoint;
   bool s3_path_style = false;

@@ -178,8 +178,7 @@ class TemporalEnv:
               extra=(), timeout: float = 300) -> subprocess.CompletedProcess:
         args = ["start", "--address", self.server.address, "--task-queue", self.task_queue,
                 "--workflow-id", workflow_id, "--script", script, "--source", "temporal-e2e",
-                "--category", "tests", "--storage-backend", "fs", "--storage-path", str(store),
-                *extra]
+                "--category", "tests", *qh.storage_args(store), *extra]
         if wait:
             args.append("--wait")
         return self.quarry_temporal(*args, timeout=timeout)

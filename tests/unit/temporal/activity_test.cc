@@ -132,6 +132,21 @@ TEST(TemporalExtractionActivityTest, ParamsBecomeTheSpecOfQuarryRun) {
   EXPECT_EQ(s.timeout, "5m");
 }
 
+TEST(TemporalExtractionActivityTest, S3StorageSettingsReachTheRunSpec) {
+  ExtractionParams p;
+  p.storage.backend = "s3";
+  p.storage.path = "bucket/pre";
+  p.storage.region = "eu-west-1";
+  p.storage.endpoint = "http://127.0.0.1:9000";
+  p.storage.s3_path_style = true;
+  run::RunSpec s = ToRunSpec(p, WorkerRunSettings{});
+  EXPECT_EQ(s.storage_backend, "s3");
+  EXPECT_EQ(s.storage_path, "bucket/pre");
+  EXPECT_EQ(s.storage_region, "eu-west-1");
+  EXPECT_EQ(s.storage_endpoint, "http://127.0.0.1:9000");
+  EXPECT_TRUE(s.storage_s3_path_style);
+}
+
 TEST(TemporalOrphanGuardTest, KillsProcessesCarryingTheToken) {
   const std::string token = "test" + std::to_string(::getpid());
   pid_t child = ::fork();

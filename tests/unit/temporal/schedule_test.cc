@@ -141,6 +141,19 @@ StatusOr<json> InputFromArgs(std::vector<std::string> args) {
   return BuildWorkflowInput(flags);
 }
 
+// start, batch and schedule create share these flags: an s3 path stays bucket[/prefix].
+TEST(TemporalScheduleRequestTest, S3StorageFlagsBecomeTheInputsStorageObject) {
+  auto input =
+      InputFromArgs({"--script", "/abs/s.mjs", "--source", "shop", "--storage-backend", "s3",
+                     "--storage-path", "bucket/pre/fix", "--storage-region", "eu-west-1",
+                     "--storage-endpoint", "http://127.0.0.1:9000", "--storage-s3-path-style"});
+  ASSERT_TRUE(input.ok()) << input.status().message();
+  EXPECT_EQ((*input)["storage"], json::parse(R"({"backend": "s3", "path": "bucket/pre/fix",
+                                                 "region": "eu-west-1",
+                                                 "endpoint": "http://127.0.0.1:9000",
+                                                 "s3_path_style": true})"));
+}
+
 TEST(TemporalScheduleRequestTest, CarriesSpecPoliciesStateAndTheWorkflowAction) {
   auto input = InputFromArgs({"--script", "/abs/s.mjs", "--source", "shop", "--storage-backend",
                               "fs", "--storage-path", "/data", "--job", "{\"stale\":true}",
