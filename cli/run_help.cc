@@ -63,7 +63,7 @@ class RunHelpFormatter : public CLI::Formatter {
     for (const std::string& group : order) {
       auto opts = app->get_options(
           [&](const CLI::Option* o) { return o->get_group() == group && o->nonpositional(); });
-      if (!opts.empty()) out << make_group(group, false, opts) << "\n";
+      if (!opts.empty()) out << make_group(group, false, opts);
     }
     out << make_footer(app);
     return out.str();
