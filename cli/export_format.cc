@@ -111,6 +111,118 @@ void AppendCsvCell(const nlohmann::json* v, std::string* out) {
   AppendCsvText(v->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), out);
 }
 
+void CsvColumns::AddName(const std::string& name) {
+  if (index_.find(name) != index_.end()) return;
+  index_.emplace(name, names_.size());
+  names_.push_back(name);
+}
+
+namespace {
+
+// The column names of one record from SAX events, with FlattenRecord's rules.
+class ColumnSax : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  ColumnSax(ExportKind kind, CsvColumns* columns) : kind_(kind), columns_(columns) {}
+
+  bool null() override { return Leaf(); }
+  bool boolean(bool) override { return Leaf(); }
+  bool number_integer(number_integer_t) override { return Leaf(); }
+  bool number_unsigned(number_unsigned_t) override { return Leaf(); }
+  bool number_float(number_float_t, const string_t&) override { return Leaf(); }
+  bool string(string_t&) override { return Leaf(); }
+  bool binary(binary_t&) override { return Leaf(); }
+  bool start_object(std::size_t) override {
+    if (skip_ > 0) {
+      ++skip_;
+    } else {
+      frames_.push_back({std::string(), true});
+    }
+    return true;
+  }
+  bool key(string_t& k) override {
+    if (skip_ == 0) {
+      frames_.back().key = k;
+      frames_.back().empty = false;
+    }
+    return true;
+  }
+  bool end_object() override {
+    if (skip_ > 0) {
+      --skip_;
+      return true;
+    }
+    bool empty = frames_.back().empty;
+    frames_.pop_back();
+    if (empty && !frames_.empty()) Leaf();  // an empty object is one cell: {}
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    if (skip_ > 0) {
+      ++skip_;
+    } else {
+      Leaf();  // an array is one cell: its JSON text
+      skip_ = 1;
+    }
+    return true;
+  }
+  bool end_array() override {
+    --skip_;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  struct Frame {
+    std::string key;
+    bool empty;
+  };
+
+  bool Leaf() {
+    if (skip_ > 0 || frames_.empty()) return true;
+    std::string name;
+    size_t first = 0;
+    if (kind_ == ExportKind::kItem) {
+      // Only payload.data.* (the four fixed columns are added by the caller).
+      if (frames_.size() < 2 || frames_[0].key != "payload" || frames_[1].key != "data") {
+        return true;
+      }
+      if (frames_.size() == 2) {
+        columns_->AddName("data");
+        return true;
+      }
+      first = 2;
+      name = frames_[2].key;
+      for (const char* k : kItemColumns) {
+        if (name == k) name = "data." + name;
+      }
+      ++first;
+    }
+    for (size_t i = first; i < frames_.size(); ++i) {
+      if (!name.empty() || i > first) name += '.';
+      name += frames_[i].key;
+    }
+    columns_->AddName(name);
+    return true;
+  }
+
+  const ExportKind kind_;
+  CsvColumns* const columns_;
+  std::vector<Frame> frames_;
+  int skip_ = 0;  // > 0 inside an array (a leaf): everything in it is ignored
+};
+
+}  // namespace
+
+bool AddLineColumns(ExportKind kind, std::string_view line, CsvColumns* columns) {
+  if (kind == ExportKind::kItem) {
+    for (const char* key : kItemColumns) columns->AddName(key);
+  }
+  ColumnSax sax(kind, columns);
+  return nlohmann::json::sax_parse(line, &sax) && !line.empty() && line.front() == '{';
+}
+
 void CsvColumns::Add(const FlatRow& row) {
   for (const auto& [name, value] : row) {
     if (index_.find(name) != index_.end()) continue;

@@ -46,6 +46,7 @@ void AppendCsvText(std::string_view text, std::string* out);
 class CsvColumns {
  public:
   void Add(const FlatRow& row);
+  void AddName(const std::string& name);
   const std::vector<std::string>& names() const { return names_; }
   size_t size() const { return names_.size(); }
   // Index of `name`, or -1.
@@ -56,6 +57,11 @@ class CsvColumns {
   std::vector<std::string> names_;
   std::map<std::string, size_t, std::less<>> index_;
 };
+
+// The columns FlattenRecord would give one stored line, added to `columns` without building the
+// record (a SAX pass: the column pass of a CSV export reads every record once more). False when
+// the line is not a JSON object.
+bool AddLineColumns(ExportKind kind, std::string_view line, CsvColumns* columns);
 
 // One CSV line (CRLF) of `row` under `columns`; columns the row lacks are empty cells.
 void AppendCsvRow(const CsvColumns& columns, const FlatRow& row, std::string* out,

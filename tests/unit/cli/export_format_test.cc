@@ -44,6 +44,28 @@ TEST(ExportFormat, ItemsFlattenToTheUnionOfColumnsInFirstSeenOrder) {
             "\"\"quoted\"\"\nline\",9,\"[\"\"x\"\",\"\"y\"\"]\"\r\n");
 }
 
+TEST(ExportFormat, TheSaxColumnPassGivesFlattenRecordsColumns) {
+  std::vector<json> records = {
+      Item(
+          1,
+          {{"title", "A"}, {"price", {{"amount", 5}, {"currency", "EUR"}}}, {"e", json::object()}}),
+      Item(2, {{"tags", {"x", {{"deep", 1}}}}, {"seq", 9}, {"n", nullptr}}),
+      Item(3, json::array({1, 2})), Item(4, json::object()), Item(5, {{"run_id", {{"a", true}}}})};
+  for (ExportKind kind : {ExportKind::kItem, ExportKind::kMetrics}) {
+    CsvColumns dom, sax;
+    FlatRow row;
+    for (const json& r : records) {
+      FlattenRecord(kind, r, &row);
+      dom.Add(row);
+      EXPECT_TRUE(AddLineColumns(kind, r.dump(), &sax));
+    }
+    EXPECT_EQ(sax.names(), dom.names());
+  }
+  CsvColumns bad;
+  EXPECT_FALSE(AddLineColumns(ExportKind::kEvent, "{\"a\":", &bad));
+  EXPECT_FALSE(AddLineColumns(ExportKind::kEvent, "[1]", &bad));
+}
+
 TEST(ExportFormat, CellsNullBoolFloatEmptyObject) {
   std::string out;
   json values = json::array({nullptr, true, 1.5, json::object(), "plain", ""});
