@@ -304,3 +304,27 @@ TEST_F(ModelTest, DigestCacheServesTheSecondScanWithoutStoreReads) {
 
 }  // namespace
 }  // namespace quarry::read
+
+namespace quarry::read {
+namespace {
+
+TEST(MetricsViewTest, RecordMissingARequiredFieldIsAnError) {
+  auto store = lode::NewMemStore();
+  RunDescriptor d = lode::testing::ExampleRun();
+  lode::RunWriter w(store, d, lode::testing::FastOptions());
+  // No storage_backend (§6.7).
+  ASSERT_TRUE(
+      w.WriteMetrics(
+           R"({"event_type":"metrics","executor":"executor.mjs","policy":"strict","record_kind":"metrics","run_id":"run-001","source":"shop","ts":"2026-03-22T09:15:01Z"})")
+          .ok());
+  auto scan = ScanDataset(*store, "quarry");
+  ASSERT_TRUE(scan.ok());
+  Dataset ds(std::move(*scan));
+  EXPECT_EQ(MetricsView(ds, "", "").status().message(),
+            "metrics record missing required field: storage_backend");
+  EXPECT_EQ(MetricsView(ds, "run-001", "").status().message(),
+            "metrics record missing required field: storage_backend");
+}
+
+}  // namespace
+}  // namespace quarry::read
