@@ -1,15 +1,13 @@
 #include "worker/batch_runs_activity.h"
 
-#include "quarry/json/parse.h"
-
-#include <openssl/evp.h>
-
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "client/json_depth.h"
+#include "quarry/json/parse.h"
+#include "quarry/sha256.h"
 #include "workflows/batch_params.h"
 
 namespace quarry::temporal {
@@ -25,19 +23,6 @@ ActivityOutcome ConfigError(std::string message) {
   o.kind = ActivityOutcome::Kind::kFailed;
   o.error = {kConfigError, std::move(message), /*non_retryable=*/true, std::nullopt};
   return o;
-}
-
-std::string Sha256Hex(const std::string& data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  if (EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr) != 1) return "";
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < size; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
-  }
-  return out;
 }
 
 }  // namespace

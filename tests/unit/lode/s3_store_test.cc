@@ -18,6 +18,7 @@
 #include "quarry/lode/reader.h"
 #include "quarry/lode/run_writer.h"
 #include "quarry/lode/s3_store.h"
+#include "quarry/sha256.h"
 
 namespace quarry::lode {
 namespace {

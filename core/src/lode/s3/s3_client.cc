@@ -1,7 +1,5 @@
 #include "lode/s3/s3_client.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <array>
 #include <thread>
@@ -9,6 +7,7 @@
 #include "lode/random_name.h"
 #include "lode/s3/s3_xml.h"
 #include "quarry/redact.h"
+#include "quarry/sha256.h"
 
 namespace quarry::lode {
 namespace {
@@ -93,19 +92,6 @@ std::string S3QueryString(std::vector<std::pair<std::string, std::string>> param
   for (const auto& [k, v] : params) {
     if (!out.empty()) out += '&';
     out += k + "=" + v;  // "uploads=" too: the canonical form SigV4 signs
-  }
-  return out;
-}
-
-std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
   }
   return out;
 }

@@ -41,7 +41,6 @@ struct S3Reply {
 std::string S3UriEncode(std::string_view text, bool keep_slash);
 // "k1=v1&k2=v2" with keys sorted and both sides encoded (the canonical query SigV4 signs).
 std::string S3QueryString(std::vector<std::pair<std::string, std::string>> params);
-std::string Sha256Hex(std::string_view data);
 
 class S3Client {
  public:
