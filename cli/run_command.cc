@@ -321,8 +321,13 @@ int Execute(RunFlags& f) {
                                      TodayUtc(), config.meta.run_id)) {
     log::Warning(*reuse);
   }
-  const DataLocation where{std::string(config.store->Backend()), notify.storage_root,
-                           config.dataset, config.source, config.category};
+  const bool on_fs = f.storage_backend == "fs";
+  const DataLocation where{{f.storage_backend, on_fs ? notify.storage_root : f.storage_path,
+                            f.storage_region, f.storage_endpoint, f.storage_s3_path_style},
+                           notify.storage_root,
+                           config.dataset,
+                           config.source,
+                           config.category};
   run::RunOrchestrator orchestrator(std::move(config));
   run::RunResult result = orchestrator.Execute(&cancel);
   // The tree is gone; a second signal now exits 2 at once (with fan-out: once children ended).

@@ -60,12 +60,18 @@ std::string ShellWord(const std::string& s) {
 }  // namespace
 
 std::string FormatDataLocation(const run::RunResult& r, const DataLocation& where) {
-  std::string dataset_dir = where.storage_path + "/datasets/" + where.dataset;
+  std::string dataset_dir = where.storage_root + "/datasets/" + where.dataset;
   std::string partition = "partitions/source=" + lode::EscapePartitionValue(where.source) +
                           "/category=" + lode::EscapePartitionValue(where.category) +
                           "/day=" + r.day + "/run_id=" + lode::EscapePartitionValue(r.meta.run_id);
-  std::string flags = " --storage-backend " + ShellWord(where.backend) + " --storage-path " +
-                      ShellWord(where.storage_path);
+  const lode::StorageLocation& st = where.storage;
+  std::string flags =
+      " --storage-backend " + ShellWord(st.backend) + " --storage-path " + ShellWord(st.path);
+  if (st.backend == "s3") {
+    if (!st.region.empty()) flags += " --storage-region " + ShellWord(st.region);
+    if (!st.endpoint.empty()) flags += " --storage-endpoint " + ShellWord(st.endpoint);
+    if (st.s3_path_style) flags += " --storage-s3-path-style";
+  }
   if (where.dataset != "quarry") flags += " --storage-dataset " + ShellWord(where.dataset);
   std::string out = "=== Data ===\n";
   Row(&out, "Dataset", dataset_dir);

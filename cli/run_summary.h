@@ -4,6 +4,7 @@
 #include <chrono>
 #include <string>
 
+#include "quarry/lode/open_store.h"
 #include "quarry/policy/policy.h"
 #include "quarry/run/run_result.h"
 
@@ -11,9 +12,9 @@ namespace quarry::cli {
 
 // Where the run's data went (issue 12 item 4), printed last.
 struct DataLocation {
-  std::string backend;       // "fs"
-  std::string storage_path;  // absolute, as `--storage-path` takes it
-  std::string dataset;       // "quarry"
+  lode::StorageLocation storage;  // as the storage flags take it (an fs path made absolute)
+  std::string storage_root;       // for people: the directory, or s3://bucket/prefix
+  std::string dataset;            // "quarry"
   std::string source, category;
 };
 

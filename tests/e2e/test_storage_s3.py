@@ -9,6 +9,8 @@ s3_harness.FaultProxy between quarry and it. Runs use the `burst` fake executor 
 """
 
 import collections
+import json
+import shlex
 import signal
 import time
 
@@ -224,3 +226,40 @@ def test_s3_settings_with_fs_warn_and_are_ignored(tmp_path):
     assert "--storage-endpoint is ignored with --storage-backend fs" in result.stderr
     assert "--storage-s3-path-style is ignored with --storage-backend fs" in result.stderr
     assert _stored_items(store, "fs-with-s3-flags") == [1, 2]
+
+
+def test_the_summary_commands_read_the_run_back_from_s3(tmp_path, s3_gateway):
+    """The run summary's inspect and export commands carry every S3 flag the run used, and work
+    as printed: the read commands and export on the S3 backend."""
+    store = s3_gateway.store("summary")
+    args, report = _args(tmp_path, store, "s3-summary")
+    args.remove("--quiet")
+    result = qh.run_quarry(args, env={"QUARRY_FAKE_ITEMS": "3"}, report_path=report)
+    assert result.returncode == 0, result.describe()
+    lines = result.stdout.rstrip().splitlines()
+    block = lines[lines.index("=== Data ===") + 1:]
+    assert block[0].split(":", 1)[1].strip() == f"{store}/datasets/quarry", block
+    inspect = block[2].split(":", 1)[1].strip()
+    export = block[3].split(":", 1)[1].strip()
+    def options(words):  # flag -> value (None for a switch), order aside
+        out, i = {}, 0
+        while i < len(words):
+            has_value = i + 1 < len(words) and not words[i + 1].startswith("--")
+            out[words[i]] = words[i + 1] if has_value else None
+            i += 2 if has_value else 1
+        return out
+    wanted = options(store.storage_args())
+    assert shlex.split(inspect)[:4] == ["quarry", "inspect", "run", "s3-summary"], block
+    assert options(shlex.split(inspect)[4:]) == wanted, block
+    assert shlex.split(export)[:4] == ["quarry", "export", "--run-id", "s3-summary"], block
+    assert options(shlex.split(export)[4:]) == wanted, block
+    shown = qh.run_quarry(shlex.split(inspect)[1:] + ["--format", "json"], timeout=60)
+    assert shown.returncode == 0, shown.describe()
+    run = json.loads(shown.stdout)
+    assert (run["run_id"], run["state"], run["outcome"]) == ("s3-summary", "succeeded", "success")
+    exported = qh.run_quarry(shlex.split(export)[1:], timeout=60)
+    assert exported.returncode == 0, exported.describe()
+    records = [json.loads(l) for l in exported.stdout.splitlines()]
+    assert sorted(r["seq"] for r in records if r["type"] == "item") == [1, 2, 3]
+    _assert_no_secret(shown)
+    _assert_no_secret(exported)
