@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, ConnectionTransport, Page, PuppeteerNode } from 'puppeteer-core';
 import type { ProxyEndpoint } from '@quarry/sdk';
 import { chromiumArgs, findChromium } from './chromium.js';
-import { errorMessage, logLine } from './stderr.js';
+import { errorMessage, isTargetGone, logLine } from './stderr.js';
 
 type Launcher = { launch(options: object): Promise<Browser> };
 
@@ -41,12 +41,6 @@ interface PluginBase {
 /** Page set-ups the extra plugins started (stealth evasions, ad-blocker), per page target. */
 const pluginSetups = new Map<unknown, Set<Promise<void>>>();
 
-/** The page went away while a plugin was preparing it: nothing is left to apply it to. */
-function targetGone(err: unknown): boolean {
-  const name = (err as { name?: unknown })?.name;
-  return name === 'TargetCloseError' || /Target closed|Session closed|detached/i.test(errorMessage(err));
-}
-
 /**
  * puppeteer-extra runs each plugin's onPageCreated from a `targetcreated` listener nobody
  * awaits, and prints (console.error) whatever it throws, stack and all. So a run that ended
@@ -76,7 +70,7 @@ function trackPluginPageSetups(pluginEntry: string): void {
       if (page && !page.isClosed()) await this.onPageCreated(page);
     };
     const setup = work().catch((err: unknown) => {
-      if (!targetGone(err)) logLine(`browser plugin ${this.name ?? '?'} could not prepare a page: ${errorMessage(err)}`);
+      if (!isTargetGone(err)) logLine(`browser plugin ${this.name ?? '?'} could not prepare a page: ${errorMessage(err)}`);
     });
     let set = pluginSetups.get(target);
     if (!set) pluginSetups.set(target, (set = new Set()));

@@ -49,3 +49,9 @@ export function errorStack(err: unknown): string | undefined {
   const stack = typeof err === 'object' && err !== null ? (err as { stack?: unknown }).stack : undefined;
   return typeof stack === 'string' && stack !== '' ? stack : undefined;
 }
+
+/** A browser call failed because its page, session or browser went away: nothing is left to act on. */
+export function isTargetGone(err: unknown): boolean {
+  const name = (err as { name?: unknown })?.name;
+  return name === 'TargetCloseError' || /Target closed|Session closed|detached/i.test(errorMessage(err));
+}

@@ -1,4 +1,4 @@
-import { errorMessage, errorStack, logLine } from './stderr.js';
+import { errorMessage, errorStack, isTargetGone, logLine } from './stderr.js';
 
 // A script may throw from a timer or an event handler, outside any promise we await. While a
 // script phase runs, such an exception fails that phase like a throw from the script itself
@@ -18,6 +18,10 @@ export function installUncaughtHandlers(): void {
     logLine(`uncaught exception (ignored): ${errorStack(err) ?? errorMessage(err)}`);
   });
   process.on('unhandledRejection', (reason) => {
+    // Some stealth evasions send CDP commands without awaiting them (user-agent-override's
+    // Network.setUserAgentOverride); when a short run closes its page first, the rejection lands
+    // here. The page is gone, so there is nothing to report on a run that otherwise succeeded.
+    if (isTargetGone(reason)) return;
     logLine(`unhandled promise rejection (ignored): ${errorStack(reason) ?? errorMessage(reason)}`);
   });
 }

@@ -191,6 +191,14 @@ describe('run lifecycle', { concurrency: 3 }, () => {
     assert.equal(r.events.at(-1).payload.message, 'thrown from a timer');
   });
 
+  test('a floating rejection is logged in one line, except a browser target having closed', async () => {
+    const r = await run('floating-rejections.mjs');
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.events.map((e) => e.type), ['item', 'run_complete']);
+    assert.match(r.stderr, /unhandled promise rejection \(ignored\): Error: a floating failure the user should see/);
+    assert.doesNotMatch(r.stderr, /TargetCloseError|Target closed/);
+  });
+
   test('stray stdout writes go to stderr with a diagnostic line; stdout stays pure frames', async () => {
     const r = await run('stray-log.mjs');
     assert.equal(r.code, 0, r.stderr);
