@@ -137,6 +137,40 @@ def test_transient_faults_are_retried_counted_and_lose_nothing(tmp_path, s3_gate
     _assert_no_secret(result, store)
 
 
+def test_retries_of_the_startup_probe_and_of_sidecar_puts_are_counted(tmp_path, s3_gateway):
+    """The first request (the bucket probe) and the first put of each sidecar file and of its
+    content-type companion answer 503 once: the run succeeds with both files stored, and
+    lode_write_retry_total counts all five retries."""
+    seen: set[str] = set()
+
+    def first_time_503(n, line):
+        key = line.split(" ")[1].split("?")[0] if " " in line else line
+        if n == 1 or (line.startswith("PUT ") and "/files/" in key and key not in seen):
+            seen.add(key)
+            return "503"
+        return None
+
+    proxy = s3_harness.FaultProxy(s3_gateway.port, fail_when=first_time_503)
+    try:
+        store = s3_gateway.store("sidecar-retries", endpoint=proxy.endpoint)
+        result = _run(tmp_path, store, "sidecar-retries", items=2, env={"QUARRY_FAKE_FILES": "2"})
+    finally:
+        proxy.close()
+    assert result.returncode == 0, result.describe() + f"\ninjected: {proxy.injected}"
+    injected = [line for _, _, line in proxy.injected]
+    assert len(injected) == 5, proxy.injected
+    assert not injected[0].startswith("PUT "), injected[0]
+    assert sum(".meta.json" in line for line in injected) == 2, injected
+    report = result.report
+    assert report["metrics"]["lode_write_retry_total"] == 5, report["metrics"]
+    assert report["metrics"]["lode_write_failure_total"] == 0
+    files = qh.store_dir(store)
+    stored = sorted(p.name for p in files.rglob("file-*.txt*") if p.is_file())
+    assert stored == ["file-1.txt", "file-1.txt.meta.json", "file-2.txt", "file-2.txt.meta.json"]
+    rec = qh.LodeDataset(store).run("sidecar-retries").metrics_record
+    assert rec["lode_write_retry_total"] == 5
+
+
 def test_exhausted_retries_end_the_run_as_policy_failure_keeping_what_was_accepted(
         tmp_path, s3_gateway):
     """From the 20th request on, every data-file put is answered 503 SlowDown: that write fails

@@ -176,6 +176,16 @@ class RunWriter::Impl {
                                   " bytes; the limit is 8388608 bytes");
     }
     std::string path = SidecarPath(run_, filename);
+    // The two puts run on the caller's thread: their request retries are counted from its
+    // counter on every way out.
+    const uint64_t retries_before = StoreRequestRetriesOnThisThread();
+    struct CountRetries {
+      std::atomic<uint64_t>* total;
+      uint64_t before;
+      ~CountRetries() {
+        total->fetch_add(StoreRequestRetriesOnThisThread() - before, std::memory_order_relaxed);
+      }
+    } count_retries{&retries_, retries_before};
     std::string meta = "{\"content_type\":";
     json::AppendString(content_type, &meta);
     meta.push_back('}');

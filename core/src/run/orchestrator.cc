@@ -280,7 +280,7 @@ RunResult RunOrchestrator::Impl::Execute(CancelToken* cancel) {
   m.flush_triggers = r.policy_stats.flush_triggers;
   m.lode_write_success_total = pipe.counting->successes();
   m.lode_write_failure_total = pipe.counting->failures() + ingestor.sidecar_failures();
-  m.lode_write_retry_total = pipe.writer ? pipe.writer->retries() : 0;
+  m.lode_write_retry_total = c_.store_open_retries + (pipe.writer ? pipe.writer->retries() : 0);
 
   // After an abandoned flush the helper thread closes the pipeline once the flush returns.
   if (!flush_abandoned) ClosePipeline(pipe);

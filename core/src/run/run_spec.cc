@@ -166,6 +166,7 @@ StatusOr<RunConfig> BuildRunConfig(const RunSpec& spec,
   QUARRY_ASSIGN_OR_RETURN(std::string executor, LocateExecutor(spec.executor));
   // s3: the bucket is probed once here, so bad credentials or a missing bucket stop the run
   // before the executor starts.
+  const uint64_t retries_before_open = lode::StoreRequestRetriesOnThisThread();
   auto store = s3 ? lode::OpenStore(storage)
                   : lode::OpenFsStore(fs::absolute(spec.storage_path).lexically_normal().string(),
                                       spec.storage_sync == "never" ? lode::SyncMode::kNever
@@ -188,6 +189,7 @@ StatusOr<RunConfig> BuildRunConfig(const RunSpec& spec,
   config.source = spec.source;
   config.category = spec.category;
   config.store = *store;
+  config.store_open_retries = lode::StoreRequestRetriesOnThisThread() - retries_before_open;
   config.dataset = ds;
   config.policy = pc;
   config.event_sinks = std::move(event_sinks);

@@ -57,6 +57,9 @@ struct RunConfig {
   std::string category = "default";
 
   std::shared_ptr<lode::Store> store;
+  // Store request retries spent before the run started (the S3 bucket probe while opening
+  // `store`): they belong to this run's lode_write_retry_total.
+  uint64_t store_open_retries = 0;
   std::string dataset = "quarry";
   policy::PolicyConfig policy;
   // Event sinks (cli-and-integrations.md §8.5); empty = the implicit mandatory Lode sink.
