@@ -44,6 +44,8 @@ void AddRunFlags(CLI::App* cmd, RunFlags* flags) {
                   "s3: region (empty: the AWS default chain)");
   cmd->add_option("--storage-endpoint", f.storage_endpoint, "s3: S3-compatible endpoint URL");
   cmd->add_flag("--storage-s3-path-style", f.storage_s3_path_style, "s3: path-style addressing");
+  cmd->add_option("--storage-sync", f.storage_sync,
+                  "fs: always (each snapshot durable before it commits) or never");
   cmd->add_option("--storage-dataset", f.storage_dataset, "Dataset id");
   cmd->add_option("--resolve-from", f.resolve_from, "Fallback directory for the script's imports");
   cmd->add_option("--timeout", f.timeout, "Whole-run time limit of each attempt (e.g. 5m)");
@@ -98,6 +100,7 @@ StatusOr<json> BuildWorkflowInput(const RunFlags& f) {
   if (f.Set("--storage-region")) storage["region"] = f.storage_region;
   if (f.Set("--storage-endpoint")) storage["endpoint"] = f.storage_endpoint;
   if (f.Set("--storage-s3-path-style")) storage["s3_path_style"] = f.storage_s3_path_style;
+  if (f.Set("--storage-sync")) storage["sync"] = f.storage_sync;
   if (f.Set("--storage-dataset")) storage["dataset"] = f.storage_dataset;
   if (!storage.empty()) in["storage"] = storage;
   json retry = json::object();

@@ -19,6 +19,7 @@ struct RunFlags {
   std::string flush_interval, storage_backend, storage_path, storage_dataset, resolve_from, timeout;
   std::string storage_region, storage_endpoint;
   bool storage_s3_path_style = false;
+  std::string storage_sync;
   int64_t max_attempts = 3;
   std::string initial_interval, maximum_interval;
   double backoff_coefficient = 2.0;

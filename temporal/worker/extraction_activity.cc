@@ -67,6 +67,7 @@ run::RunSpec ToRunSpec(const ExtractionParams& p, const WorkerRunSettings& setti
   s.storage_region = p.storage.region;
   s.storage_endpoint = p.storage.endpoint;
   s.storage_s3_path_style = p.storage.s3_path_style;
+  s.storage_sync = p.storage.sync;
   s.executor = settings.executor;
   s.browser_ws_endpoint = settings.browser_ws_endpoint;
   s.resolve_from = p.resolve_from;

@@ -40,7 +40,11 @@ Status ParseTemplateFields(Fields& f, ExtractionParams* p) {
     QUARRY_RETURN_IF_ERROR(s.String("region", &p->storage.region));
     QUARRY_RETURN_IF_ERROR(s.String("endpoint", &p->storage.endpoint));
     QUARRY_RETURN_IF_ERROR(s.Bool("s3_path_style", &p->storage.s3_path_style));
+    QUARRY_RETURN_IF_ERROR(s.String("sync", &p->storage.sync));
     QUARRY_RETURN_IF_ERROR(s.Finish());
+    if (p->storage.sync != "always" && p->storage.sync != "never") {
+      return InvalidArgumentError("\"storage.sync\" must be always or never");
+    }
   }
   QUARRY_RETURN_IF_ERROR(st);
   if (const json* proxy = f.Object("proxy", &st)) {

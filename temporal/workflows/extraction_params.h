@@ -34,6 +34,9 @@ struct StorageParams {
   std::string region;
   std::string endpoint;
   bool s3_path_style = false;
+  // "always" or "never": whether the fs store makes each snapshot durable before it commits
+  // (docs/storage-sync.md); the s3 backend ignores it.
+  std::string sync = "always";
 };
 
 struct ProxyParams {

@@ -145,6 +145,20 @@ TEST(TemporalExtractionActivityTest, S3StorageSettingsReachTheRunSpec) {
   EXPECT_EQ(s.storage_region, "eu-west-1");
   EXPECT_EQ(s.storage_endpoint, "http://127.0.0.1:9000");
   EXPECT_TRUE(s.storage_s3_path_style);
+  EXPECT_EQ(s.storage_sync, "always");
+}
+
+TEST(TemporalExtractionActivityTest, StorageSyncReachesTheRunSpecAndIsChecked) {
+  auto p = ParseExtractionParams(json::parse(
+      R"({"script": "/s.mjs", "source": "s", "run_id": "r", "attempt": 1,
+          "storage": {"backend": "fs", "path": "/d", "sync": "never"}})"));
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_EQ(ToRunSpec(*p, WorkerRunSettings{}).storage_sync, "never");
+  auto bad = ParseExtractionParams(json::parse(
+      R"({"script": "/s.mjs", "source": "s", "run_id": "r", "attempt": 1,
+          "storage": {"backend": "fs", "path": "/d", "sync": "sometimes"}})"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "\"storage.sync\" must be always or never");
 }
 
 TEST(TemporalOrphanGuardTest, KillsProcessesCarryingTheToken) {

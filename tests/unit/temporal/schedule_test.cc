@@ -154,6 +154,16 @@ TEST(TemporalScheduleRequestTest, S3StorageFlagsBecomeTheInputsStorageObject) {
                                                  "s3_path_style": true})"));
 }
 
+TEST(TemporalScheduleRequestTest, StorageSyncFlagIsCarriedAndChecked) {
+  auto input = InputFromArgs({"--script", "/abs/s.mjs", "--source", "shop", "--storage-backend",
+                              "fs", "--storage-path", "/data", "--storage-sync", "never"});
+  ASSERT_TRUE(input.ok()) << input.status().message();
+  EXPECT_EQ((*input)["storage"]["sync"], "never");
+  auto bad = InputFromArgs({"--script", "/abs/s.mjs", "--source", "shop", "--storage-sync", "x"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "\"storage.sync\" must be always or never");
+}
+
 TEST(TemporalScheduleRequestTest, CarriesSpecPoliciesStateAndTheWorkflowAction) {
   auto input = InputFromArgs({"--script", "/abs/s.mjs", "--source", "shop", "--storage-backend",
                               "fs", "--storage-path", "/data", "--job", "{\"stale\":true}",
