@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The libFuzzer targets of fuzz/ (docs/fuzzing.md), built with clang + ASan + UBSan in build-fuzz/.
+# The libFuzzer targets of fuzz/ (docs/fuzzing.md), built with clang + ASan + UBSan in build-san/.
+# That tree is also where scripts/test.sh builds and runs the unit tests: one instrumented compile
+# of the libraries serves both.
 #
 #   scripts/fuzz.sh smoke                  build, then each target over its seeds, its committed
 #                                          regressions and a few thousand new inputs (the test suite)
@@ -8,6 +10,7 @@
 #                                          after another, with a persistent corpus in
 #                                          $QUARRY_FUZZ_WORK (default ~/.cache/quarry-fuzz)
 #   scripts/fuzz.sh build                  only build
+#   scripts/fuzz.sh configure              only configure build-san/ (scripts/test.sh)
 #
 # The smoke prints one line per target ("fuzz <target>: ok|FAILED ...") and a ctest-style summary
 # ("N tests failed out of M") that scripts/test.sh counts. A reproducer listed in
@@ -15,22 +18,28 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-BUILD=$ROOT/build-fuzz
+BUILD=$ROOT/build-san
 MODE=${1:-smoke}
 SMOKE_RUNS=${QUARRY_FUZZ_SMOKE_RUNS:-2000}
 SMOKE_SECONDS=${QUARRY_FUZZ_SMOKE_SECONDS:-15}  # cap per target, whichever of the two comes first
 
 log() { printf '[fuzz] %s\n' "$*" >&2; }
 
-build() {
+configure() {
   command -v clang++ >/dev/null || { log "clang++ not found (scripts/setup.sh installs clang)"; exit 2; }
-  if [ ! -f "$BUILD/build.ninja" ]; then
-    # The Temporal protos are taken from the g++ tree (build/temporal), never rebuilt here.
-    CC=clang CXX=clang++ cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DQUARRY_FUZZ=ON -DQUARRY_TEMPORAL=OFF -DQUARRY_BUILD_TESTS=OFF -DQUARRY_BUILD_BENCH=OFF \
-      -DQUARRY_TEMPORAL_PROTO_PREBUILT="$ROOT/build/temporal" >/dev/null
-  fi
-  cmake --build "$BUILD" --target fuzz_all -- -j"${QUARRY_FUZZ_JOBS:-2}"
+  [ -f "$BUILD/build.ninja" ] && return 0
+  # -O1 with line tables: what sanitizers and libFuzzer need (symbolized stacks with lines, fast
+  # enough to fuzz), at a fraction of the compile time of -O2 -g. The Temporal protos are taken
+  # from the g++ tree (build/temporal), never rebuilt here.
+  CC=clang CXX=clang++ cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+    -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only" -DCMAKE_C_FLAGS_DEBUG="-O1 -gline-tables-only" \
+    -DQUARRY_FUZZ=ON -DQUARRY_TEMPORAL=OFF -DQUARRY_E2E=OFF -DQUARRY_BUILD_BENCH=OFF \
+    -DQUARRY_TEMPORAL_PROTO_PREBUILT="$ROOT/build/temporal" >/dev/null
+}
+
+build() {
+  configure
+  cmake --build "$BUILD" --target fuzz_all -- -j"${QUARRY_FUZZ_JOBS:-$(nproc)}"
 }
 
 targets() {
@@ -82,7 +91,7 @@ smoke() {
         grep -A30 -m1 -E 'ERROR|check failed|runtime error' "$scratch/out" | head -40 >&2 || true
         local saved
         for saved in "$scratch/$t"-*; do
-          [ -f "$saved" ] && cp "$saved" "$ROOT/build-fuzz/" && log "reproducer kept: build-fuzz/$(basename "$saved")"
+          [ -f "$saved" ] && cp "$saved" "$BUILD/" && log "reproducer kept: build-san/$(basename "$saved")"
         done
       else
         detail="$(sed -n 's/^stat::number_of_executed_units: *//p' "$scratch/out") inputs"
@@ -121,5 +130,6 @@ case "$MODE" in
   smoke) smoke ;;
   long) shift; long "$@" ;;
   build) build ;;
-  *) echo "usage: scripts/fuzz.sh smoke | long [SECONDS] [TARGET...] | build" >&2; exit 2 ;;
+  configure) configure ;;
+  *) echo "usage: scripts/fuzz.sh smoke | long [SECONDS] [TARGET...] | build | configure" >&2; exit 2 ;;
 esac
