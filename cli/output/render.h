@@ -18,6 +18,12 @@ enum class Format { kJson, kTable, kYaml };
 // `invalid format: "<v>" (must be json, table, or yaml)`.
 StatusOr<Format> ResolveFormat(std::string_view flag, bool stdout_is_tty);
 
+// The colour of a state or outcome cell (§6.3), shared by tables and the TUI: succeeded,
+// completed, idle and success are good; running and in progress busy; failed, error and every
+// other outcome bad; other keys, empty values and "unscheduled" none.
+enum class Tone { kNone, kGood, kBusy, kBad };
+Tone StateTone(std::string_view key, std::string_view value);
+
 // Colour only on a terminal, without --no-color and without NO_COLOR (any value, even empty).
 bool ColorEnabled(bool no_color_flag, bool stdout_is_tty);
 

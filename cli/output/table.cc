@@ -30,14 +30,17 @@ std::string Cell(const ordered_json& v, bool nested_single) {
 }
 
 std::string_view ColourOf(std::string_view key, std::string_view value) {
-  if (key != "state" && key != "outcome") return {};
-  if (value == "succeeded" || value == "completed" || value == "idle" || value == "success") {
-    return kGreen;
+  switch (StateTone(key, value)) {
+    case Tone::kGood:
+      return kGreen;
+    case Tone::kBusy:
+      return kAmber;
+    case Tone::kBad:
+      return kRed;
+    case Tone::kNone:
+      break;
   }
-  if (value == "running" || value == "in progress") return kAmber;
-  if (value.empty() || value == "unscheduled") return {};
-  // failed, error, and every outcome other than success.
-  return kRed;
+  return {};
 }
 
 struct Row {
@@ -70,6 +73,17 @@ std::string Align(const std::vector<Row>& rows) {
 }
 
 }  // namespace
+
+Tone StateTone(std::string_view key, std::string_view value) {
+  if (key != "state" && key != "outcome") return Tone::kNone;
+  if (value == "succeeded" || value == "completed" || value == "idle" || value == "success") {
+    return Tone::kGood;
+  }
+  if (value == "running" || value == "in progress") return Tone::kBusy;
+  if (value.empty() || value == "unscheduled") return Tone::kNone;
+  // failed, error, and every outcome other than success.
+  return Tone::kBad;
+}
 
 std::string RenderTable(const ordered_json& value, bool color) {
   std::vector<Row> rows;

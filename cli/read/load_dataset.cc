@@ -28,7 +28,8 @@ std::string TimeoutText(std::chrono::milliseconds t) {
 // so fast commands never flash it.
 class ScanProgress {
  public:
-  ScanProgress() : enabled_(::isatty(STDERR_FILENO) == 1), start_(Clock::now()) {}
+  explicit ScanProgress(bool wanted)
+      : enabled_(wanted && ::isatty(STDERR_FILENO) == 1), start_(Clock::now()) {}
   ~ScanProgress() { Erase(); }
 
   void Update(size_t done, size_t total) {
@@ -59,8 +60,10 @@ struct Job {
   std::condition_variable cv;
   bool done = false;
   Status result = Status::Ok();
+  std::shared_ptr<const read::Dataset> dataset;
   std::atomic<bool> cancelled{false};
   ScanProgress progress;
+  explicit Job(bool show_progress) : progress(show_progress) {}
 };
 
 }  // namespace
@@ -74,11 +77,15 @@ std::chrono::milliseconds ReadTimeout() {
   return std::chrono::seconds(60);
 }
 
-Status WithDataset(const LocationFlags& location,
-                   const std::function<Status(const read::Dataset&)>& body) {
+namespace {
+
+// Loads the dataset on a worker thread bounded by the read timeout, then runs `body` (if any) on
+// that thread; on success the loaded dataset is kept in the job.
+Status Load(const LocationFlags& location, const std::shared_ptr<Job>& job,
+            std::function<Status(const read::Dataset&)> body) {
   const auto timeout = ReadTimeout();
-  auto job = std::make_shared<Job>();
-  std::thread worker([job, location, body] {
+  std::thread worker([job, location, body = std::move(body)] {
+    std::shared_ptr<const read::Dataset> loaded;
     Status st = [&]() -> Status {
       QUARRY_ASSIGN_OR_RETURN(std::shared_ptr<lode::Store> store,
                               lode::OpenStore(location.location));
@@ -96,12 +103,13 @@ Status WithDataset(const LocationFlags& location,
       QUARRY_ASSIGN_OR_RETURN(read::Scan scan,
                               read::ScanDataset(*store, location.dataset, options));
       job->progress.Erase();
-      read::Dataset dataset(std::move(scan));
-      return body(dataset);
+      loaded = std::make_shared<const read::Dataset>(std::move(scan));
+      return body ? body(*loaded) : Status::Ok();
     }();
     std::lock_guard lock(job->mu);
     job->done = true;
     job->result = std::move(st);
+    job->dataset = std::move(loaded);
     job->cv.notify_all();
   });
   std::unique_lock lock(job->mu);
@@ -117,6 +125,20 @@ Status WithDataset(const LocationFlags& location,
   lock.unlock();
   worker.join();
   return job->result;
+}
+
+}  // namespace
+
+Status WithDataset(const LocationFlags& location,
+                   const std::function<Status(const read::Dataset&)>& body, bool progress) {
+  return Load(location, std::make_shared<Job>(progress), body);
+}
+
+StatusOr<std::shared_ptr<const read::Dataset>> LoadDataset(const LocationFlags& location,
+                                                           bool progress) {
+  auto job = std::make_shared<Job>(progress);
+  QUARRY_RETURN_IF_ERROR(Load(location, job, nullptr));
+  return job->dataset;
 }
 
 }  // namespace quarry::cli

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 
 #include "quarry/read/model.h"
 #include "quarry/status.h"
@@ -16,8 +17,14 @@ namespace quarry::cli {
 std::chrono::milliseconds ReadTimeout();
 
 // Runs `body` on the loaded dataset. The whole of it (store, scan, body) is bounded by the read
-// timeout: past it the command fails with `timed out reading dataset after <t>`.
+// timeout: past it the command fails with `timed out reading dataset after <t>`; `body` may then
+// still run later on a thread left behind, so it must own what it touches. `progress` false: no
+// scan progress line (the TUI owns the terminal).
 Status WithDataset(const LocationFlags& location,
-                   const std::function<Status(const read::Dataset&)>& body);
+                   const std::function<Status(const read::Dataset&)>& body, bool progress = true);
+
+// The loaded dataset itself, under the same timeout (the TUI keeps it between refreshes).
+StatusOr<std::shared_ptr<const read::Dataset>> LoadDataset(const LocationFlags& location,
+                                                           bool progress);
 
 }  // namespace quarry::cli

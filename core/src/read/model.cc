@@ -129,6 +129,9 @@ Dataset::Dataset(Scan scan) : scan_(std::move(scan)) {
       if (!pv.has_run_id) continue;
       Run& r = run_of(pv.run_id);
       if (r.snapshots.empty() || r.snapshots.back() != i) r.snapshots.push_back(i);
+      Run::Stored& stored = r.stored_by_type[pv.event_type];
+      ++stored.files;
+      stored.bytes += f.size_bytes;
       if (r.source.empty()) {
         r.source = pv.source;
         r.category = pv.category;

@@ -48,6 +48,12 @@ struct Run {
   // segment), in snapshot order; and the run's newest metrics record (nullptr: none).
   std::vector<size_t> snapshots;
   const nlohmann::json* metrics = nullptr;
+  // Committed data files of this run by their `event_type=` segment, from the manifests alone
+  // (a manifest lists files and bytes, not records).
+  struct Stored {
+    uint64_t files = 0, bytes = 0;
+  };
+  std::map<std::string, Stored, std::less<>> stored_by_type;
   bool original = false;  // no run descriptor anywhere: written by the original Go Quarry
 };
 
