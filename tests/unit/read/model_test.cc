@@ -9,71 +9,17 @@
 #include "quarry/lode/run_writer.h"
 #include "quarry/read/digest_cache.h"
 #include "quarry/read/model.h"
+#include "read/test_dataset.h"
 
 namespace quarry::read {
 namespace {
 
 using lode::RunDescriptor;
 using lode::RunWriter;
-using lode::testing::EventSpec;
-using lode::testing::MakeEvent;
-using lode::testing::Pack;
-using lode::testing::Packer;
-using lode::testing::PackStr;
-
-RunDescriptor Desc(const std::string& run_id, const std::string& started_at,
-                   std::optional<std::string> job, const std::string& executor = "executor.mjs") {
-  RunDescriptor d = lode::testing::ExampleRun();
-  d.run_id = run_id;
-  d.job_id = std::move(job);
-  d.started_at = started_at;
-  d.executor = executor;
-  return d;
-}
-
-Event Ev(const RunDescriptor& d, int64_t seq, const std::string& type, const std::string& id,
-         std::string payload = std::string(1, '\x80')) {
-  EventSpec s;
-  s.run_id = d.run_id;
-  s.job_id = d.job_id;
-  s.type = type;
-  s.seq = seq;
-  s.event_id = id;
-  s.ts = d.started_at;
-  s.payload = std::move(payload);
-  return MakeEvent(s);
-}
-
-std::string Metrics(const RunDescriptor& d, const std::string& ts, const std::string& outcome,
-                    int completed, int failed, int crashed, int received, int ipc_errors = 0,
-                    const std::string& extra = "") {
-  std::string job = d.job_id ? ",\"job_id\":\"" + *d.job_id + "\"" : "";
-  return "{\"category\":\"products\",\"day\":\"2026-03-22\"" + extra +
-         ",\"event_type\":\"metrics\",\"events_dropped_total\":0,\"events_persisted_total\":" +
-         std::to_string(received) + ",\"events_received_total\":" + std::to_string(received) +
-         ",\"executor\":\"" + d.executor +
-         "\",\"executor_crash_total\":" + std::to_string(ipc_errors) +
-         ",\"executor_launch_failure_total\":0,\"executor_launch_success_total\":1,"
-         "\"ipc_decode_errors_total\":" +
-         std::to_string(ipc_errors) + job +
-         ",\"lode_write_failure_total\":0,\"lode_write_retry_total\":0,"
-         "\"lode_write_success_total\":2,\"outcome\":\"" +
-         outcome + "\",\"outcome_message\":\"msg " + outcome +
-         "\",\"policy\":\"strict\",\"record_kind\":\"metrics\",\"run_id\":\"" + d.run_id +
-         "\",\"runs_completed_total\":" + std::to_string(completed) +
-         ",\"runs_crashed_total\":" + std::to_string(crashed) +
-         ",\"runs_failed_total\":" + std::to_string(failed) +
-         ",\"runs_started_total\":1,\"source\":\"shop\",\"storage_backend\":\"mem\",\"ts\":\"" +
-         ts + "\"}";
-}
-
-std::string EnqueuePayload(const std::string& target) {
-  return Pack([&](Packer& p) {
-    p.pack_map(1);
-    PackStr(p, "target");
-    PackStr(p, target);
-  });
-}
+using testing::Desc;
+using testing::EnqueuePayload;
+using testing::Ev;
+using testing::Metrics;
 
 // Everything the commands show, as one string, to compare two loads of the same dataset.
 std::string Summary(const Dataset& d) {
