@@ -13,6 +13,7 @@ APT_PACKAGES=(
   libcurl4-openssl-dev libhiredis-dev libsqlite3-dev libssl-dev libxml2-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libgtest-dev libgmock-dev libbenchmark-dev
+  libncurses-dev tmux
   chromium redis-server procps openssl nodejs npm python3
 )
 
@@ -115,7 +116,7 @@ if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DQUARRY_SANITIZE="$SANITIZE" >/dev/null
 fi
 # Only the two binaries: the unit tests are built and run by scripts/test.sh (under ASan, in
-# build-asan/), so building them here too would compile every test file twice on a clean machine.
+# build-san/), so building them here too would compile every test file twice on a clean machine.
 # QUARRY_BUILD_TARGETS=all builds everything (benchmarks, unit tests) in this tree.
 TARGETS=${QUARRY_BUILD_TARGETS:-quarry quarry-temporal}
 log "building C++ in $BUILD_DIR ($TARGETS)"

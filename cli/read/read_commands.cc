@@ -13,6 +13,7 @@
 #include "quarry/version.h"
 #include "read/load_dataset.h"
 #include "read/responses.h"
+#include "tui/app.h"
 
 namespace quarry::cli {
 namespace {
@@ -31,6 +32,8 @@ struct Leaf {
   std::string state;   // list runs
   int64_t limit = 0;   // list runs
   bool verbose = false;
+  // What `--tui` opens on (inspect and stats only).
+  tui::Place::Kind tui_view = tui::Place::Kind::kRuns;
 };
 
 std::deque<Leaf>& Leaves() {
@@ -51,14 +54,20 @@ void Execute(Leaf& leaf, Family family, const std::function<Status()>& precheck,
              int* exit_code) {
   StatusOr<output::OutputChoice> choice = output::ChooseOutput(leaf.out, family);
   if (!choice.ok()) return Fail(choice.status().message(), exit_code);
-  if (choice->tui) {
-    return Fail("--tui is not available in this build yet", exit_code);
-  }
   if (precheck) {
     if (Status st = precheck(); !st.ok()) return Fail(st.message(), exit_code);
   }
   StatusOr<LocationFlags> location = ResolveLocation(*leaf.cmd, leaf.location);
   if (!location.ok()) return Fail(location.status().message(), exit_code);
+  if (choice->tui) {
+    const tui::Place start{leaf.tui_view, leaf.id.empty() ? leaf.run_id : leaf.id, leaf.source};
+    Status st = tui::RunTui(*location, start, output::ColorEnabled(leaf.out.no_color, true));
+    if (!st.ok()) log::Error(st.message());
+    // A reload may still be running on a detached thread: end without unwinding past it.
+    std::fflush(stdout);
+    std::fflush(stderr);
+    std::_Exit(st.ok() ? 0 : 1);
+  }
   ordered_json response;
   Status st = WithDataset(*location, [&](const read::Dataset& d) -> Status {
     QUARRY_ASSIGN_OR_RETURN(response, body(d));
@@ -112,6 +121,7 @@ void AddInspect(CLI::App* app, int* exit_code) {
     const char* what;
     const char* help;
     Body (*body)(const Leaf&);
+    tui::Place::Kind view;
   };
   static const Entity kEntities[] = {
       {"run", "run-id", "run", "Show a run: state, outcome, sidecar files, fan-out link, children",
@@ -119,28 +129,33 @@ void AddInspect(CLI::App* app, int* exit_code) {
          return [&l](const read::Dataset& d) {
            return Found(d.FindRun(l.id), "run", l.id, &RunResponse);
          };
-       }},
+       },
+       tui::Place::Kind::kRun},
       {"job", "job-id", "job", "Show a job: state and its runs",
        [](const Leaf& l) -> Body {
          return [&l](const read::Dataset& d) {
            return Found(d.FindJob(l.id), "job", l.id, &JobResponse);
          };
-       }},
+       },
+       tui::Place::Kind::kJob},
       {"task", "task-id", "task", "Show a task (one enqueue event): state, child run, target",
        [](const Leaf& l) -> Body {
          return [&l](const read::Dataset& d) {
            return Found(d.FindTask(l.id), "task", l.id, &TaskResponse);
          };
-       }},
+       },
+       tui::Place::Kind::kTask},
       {"executor", "executor-id", "executor", "Show an executor: state and when it was last seen",
        [](const Leaf& l) -> Body {
          return [&l](const read::Dataset& d) {
            return Found(d.FindExecutor(l.id), "executor", l.id, &ExecutorResponse);
          };
-       }},
+       },
+       tui::Place::Kind::kExecutor},
   };
   for (const Entity& e : kEntities) {
     Leaf& leaf = NewLeaf(inspect, e.name, e.help, true);
+    leaf.tui_view = e.view;
     leaf.cmd->add_option(e.arg, leaf.id, std::string("The ") + e.arg);
     leaf.cmd->callback([&leaf, &e, exit_code] {
       Execute(leaf, Family::kInspect, Required(leaf, e.arg), e.body(leaf), exit_code);
@@ -156,16 +171,21 @@ void AddStats(CLI::App* app, int* exit_code) {
     const char* help;
     read::Counts (*count)(const read::Dataset&);
     ordered_json (*response)(const read::Counts&);
+    tui::Place::Kind view;
   };
   static const Aggregate kAggregates[] = {
-      {"runs", "Runs: total, running, succeeded, failed", &read::CountRuns, &CountsResponse},
-      {"jobs", "Jobs: total, running, succeeded, failed", &read::CountJobs, &CountsResponse},
-      {"tasks", "Tasks: total, running, succeeded, failed", &read::CountTasks, &CountsResponse},
+      {"runs", "Runs: total, running, succeeded, failed", &read::CountRuns, &CountsResponse,
+       tui::Place::Kind::kRuns},
+      {"jobs", "Jobs: total, running, succeeded, failed", &read::CountJobs, &CountsResponse,
+       tui::Place::Kind::kJobs},
+      {"tasks", "Tasks: total, running, succeeded, failed", &read::CountTasks, &CountsResponse,
+       tui::Place::Kind::kTasks},
       {"executors", "Executors: total, running, idle, failed", &read::CountExecutors,
-       &ExecutorCountsResponse},
+       &ExecutorCountsResponse, tui::Place::Kind::kExecutors},
   };
   for (const Aggregate& a : kAggregates) {
     Leaf& leaf = NewLeaf(stats, a.name, a.help, true);
+    leaf.tui_view = a.view;
     leaf.cmd->callback([&leaf, &a, exit_code] {
       Execute(
           leaf, Family::kStats, nullptr,
@@ -175,6 +195,7 @@ void AddStats(CLI::App* app, int* exit_code) {
   }
   Leaf& metrics =
       NewLeaf(stats, "metrics", "Metrics of one run (--run-id), or summed over all runs", true);
+  metrics.tui_view = tui::Place::Kind::kMetrics;
   metrics.cmd->add_option("--run-id", metrics.run_id, "The newest metrics record of this run");
   metrics.cmd->add_option("--source", metrics.source, "Only runs of this source");
   metrics.cmd->callback([&metrics, exit_code] {
