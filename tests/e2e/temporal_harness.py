@@ -40,6 +40,10 @@ def _untagged_env() -> dict:
     return env
 
 
+class _ExitedEarly(Exception):
+    pass
+
+
 class DevServer:
     """`temporal server start-dev --headless` on 127.0.0.1:<free port>, state in a temp file."""
 
@@ -49,8 +53,31 @@ class DevServer:
         self.db = workdir / "temporal.db"
         self.log = open(workdir / "temporal-server.log", "wb")
         self.proc: subprocess.Popen | None = None
+        self._started_once = False
 
-    def start(self, timeout: float = 60) -> None:
+    def start(self, timeout: float = 60, attempts: int = 3) -> None:
+        """Starts the server; a first start that exits at once (a port taken between our probe and
+        the server's bind, by the server's own randomly placed internal ports or by a neighbour)
+        tries again on another free port. A restart keeps its port: clients hold the address."""
+        for attempt in range(attempts):
+            try:
+                self._start_once(timeout)
+                return
+            except _ExitedEarly as e:
+                if self._started_once or attempt == attempts - 1:
+                    raise RuntimeError(str(e)) from None
+                self.port = free_port()
+                self.address = f"127.0.0.1:{self.port}"
+
+    def _log_tail(self) -> str:
+        self.log.flush()
+        try:
+            lines = Path(self.log.name).read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return ""
+        return lines[-1] if lines else ""
+
+    def _start_once(self, timeout: float) -> None:
         # Not tagged: it outlives single tests, which must leave no tagged process behind.
         self.proc = subprocess.Popen(
             [TEMPORAL_CLI, "server", "start-dev", "--headless", "--ip", "127.0.0.1",
@@ -60,11 +87,13 @@ class DevServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"temporal dev server exited with {self.proc.returncode}")
+                raise _ExitedEarly(f"temporal dev server on {self.address} exited with "
+                                   f"{self.proc.returncode}: {self._log_tail()}")
             r = subprocess.run([TEMPORAL_CLI, "operator", "namespace", "describe", "--namespace",
                                 "default", "--address", self.address],
                                capture_output=True, env=_untagged_env(), timeout=30)
             if r.returncode == 0:
+                self._started_once = True
                 return
             time.sleep(0.5)
         raise RuntimeError(f"temporal dev server not ready at {self.address} after {timeout}s")
