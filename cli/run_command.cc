@@ -235,7 +235,7 @@ int Execute(RunFlags& f) {
   if (missing.size() > 1) {
     Fail(MissingFlagsMessage(missing) + " (--source and --storage-* may also come from --config)");
   }
-  if (Status s = CheckScriptReadable(f.script); !s.ok()) Fail(s.message());
+  if (Status s = run::CheckScriptReadable(f.script); !s.ok()) Fail(s.message());
   if (f.dry_run) {
     Duration timeout = OrFail(ParseDuration(f.timeout));
     if (timeout.count() < 0) Fail("--timeout must not be negative");

@@ -1,12 +1,6 @@
 #include "usage.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 
 #include "quarry/redact.h"
 
@@ -93,21 +87,6 @@ std::string MissingFlagsMessage(const std::vector<std::string>& missing) {
   std::string out = "missing required flags: ";
   for (size_t i = 0; i < missing.size(); ++i) out += (i ? ", " : "") + missing[i];
   return out;
-}
-
-Status CheckScriptReadable(const std::string& path) {
-  std::string shown = PrintableValue(path, 400);
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return NotFoundError("script not found: " + shown);
-    return InvalidArgumentError("cannot read script " + shown + ": " + std::strerror(errno));
-  }
-  if (!S_ISREG(st.st_mode)) return InvalidArgumentError("script is not a file: " + shown);
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return InvalidArgumentError("cannot read script " + shown + ": " + std::strerror(errno));
-  ::close(fd);
-  return Status::Ok();
 }
 
 }  // namespace quarry::cli

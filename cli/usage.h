@@ -28,8 +28,4 @@ std::string UnknownArgumentsMessage(const std::vector<std::string>& remaining,
 // "--script is required" for one, "missing required flags: --script, --run-id" for several.
 std::string MissingFlagsMessage(const std::vector<std::string>& missing);
 
-// The script must be a readable regular file: "script not found: <path>", "script is not a
-// file: <path>", "cannot read script <path>: <reason>".
-Status CheckScriptReadable(const std::string& path);
-
 }  // namespace quarry::cli

@@ -94,14 +94,29 @@ def test_invalid_input_is_a_config_error(tenv, tmp_path):
     store = tmp_path / "store"
     store.mkdir()
     tenv.worker()
-    # Valid in shape, refused by the run validation `quarry run` applies (missing script file is
-    # only found by the executor, so use a storage path that does not exist instead).
+    # Valid in shape, refused by the run validation `quarry run` applies.
     r = tenv.start("wf-config", script=STATIC, store=tmp_path / "missing", wait=True)
     assert r.returncode == 2, f"{r.stdout}\n{r.stderr}\n{tenv.worker_logs()}"
     failure = json.loads(r.stdout)["failure"]
     assert failure["type"] == "CONFIG_ERROR" and failure["non_retryable"] is True
     assert "does not exist" in failure["message"]
     assert len(failure["details"]["attempts"]) == 1
+
+
+def test_a_script_missing_on_the_worker_fails_once_as_a_config_error(tenv, tmp_path):
+    store = tmp_path / "store"
+    store.mkdir()
+    tenv.worker()
+    missing = tmp_path / "not-deployed.mjs"
+    r = tenv.start("wf-no-script", script=missing, store=store, wait=True,
+                   extra=["--max-attempts", "3", "--initial-interval", "1s"])
+    assert r.returncode == 2, f"{r.stdout}\n{r.stderr}\n{tenv.worker_logs()}"
+    failure = json.loads(r.stdout)["failure"]
+    assert failure["type"] == "CONFIG_ERROR" and failure["non_retryable"] is True
+    assert failure["message"] == f"attempt 1 of 3: script not found: {missing}"
+    assert [a["outcome"] for a in failure["details"]["attempts"]] == ["config_error"]
+    # Refused before an executor started: no run, no event, not even a dataset directory.
+    assert list(store.iterdir()) == []
 
 
 def test_notify_webhook_posts_the_final_outcome(tenv, tmp_path):

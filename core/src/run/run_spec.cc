@@ -1,6 +1,7 @@
 #include "quarry/run/run_spec.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -64,6 +65,21 @@ Status ProbeWritable(const std::string& root, const std::string& dataset) {
 
 }  // namespace
 
+Status CheckScriptReadable(const std::string& path) {
+  std::string shown = PrintableValue(path, 400);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return NotFoundError("script not found: " + shown);
+    return InvalidArgumentError("cannot read script " + shown + ": " + std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) return InvalidArgumentError("script is not a file: " + shown);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return InvalidArgumentError("cannot read script " + shown + ": " + std::strerror(errno));
+  ::close(fd);
+  return Status::Ok();
+}
+
 StatusOr<std::string> ResolveFromDirectory(const std::string& dir) {
   if (dir.empty()) return std::string();
   std::error_code ec;
@@ -84,6 +100,7 @@ StatusOr<RunConfig> BuildRunConfig(const RunSpec& spec,
                                    const std::function<void(const std::string&)>& warn) {
   if (spec.script.empty()) return InvalidArgumentError("--script is required");
   if (spec.run_id.empty()) return InvalidArgumentError("--run-id is required");
+  QUARRY_RETURN_IF_ERROR(CheckScriptReadable(spec.script));
   if (spec.source.empty()) {
     return InvalidArgumentError("--source is required (provide via CLI flag or config file)");
   }

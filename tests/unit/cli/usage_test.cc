@@ -49,22 +49,5 @@ TEST(MissingFlagsMessage, OneOrSeveral) {
             "missing required flags: --script, --run-id, --source");
 }
 
-TEST(CheckScriptReadable, MissingDirectoryUnreadable) {
-  auto dir = std::filesystem::temp_directory_path() / ("usage_test_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  EXPECT_EQ(CheckScriptReadable((dir / "nope.mjs").string()).message(),
-            "script not found: " + (dir / "nope.mjs").string());
-  EXPECT_EQ(CheckScriptReadable(dir.string()).message(), "script is not a file: " + dir.string());
-  auto file = dir / "ok.mjs";
-  std::ofstream(file) << "export default async () => {};\n";
-  EXPECT_TRUE(CheckScriptReadable(file.string()).ok());
-  if (::geteuid() != 0) {  // root reads anything
-    ::chmod(file.c_str(), 0);
-    EXPECT_EQ(CheckScriptReadable(file.string()).message(),
-              "cannot read script " + file.string() + ": Permission denied");
-  }
-  std::filesystem::remove_all(dir);
-}
-
 }  // namespace
 }  // namespace quarry::cli

@@ -83,6 +83,12 @@ StatusOr<std::optional<adapters::AdapterConfig>> BuildAdapterConfig(
 StatusOr<std::vector<sinks::SinkConfig>> BuildSinkConfigs(const std::vector<SinkSpec>& list,
                                                           const SinkOverrides& overrides);
 
+// The script must be a readable regular file: "script not found: <path>", "script is not a
+// file: <path>", "cannot read script <path>: <reason>". BuildRunConfig checks it too, so a
+// Temporal activity given a path that does not exist on its worker fails once as CONFIG_ERROR
+// instead of starting an executor that crashes on every attempt.
+Status CheckScriptReadable(const std::string& path);
+
 // Validates `spec` and opens its store. Warnings about ignored settings go to `warn` as soon as
 // they are known (before later checks may fail). The observer and env are left empty.
 StatusOr<RunConfig> BuildRunConfig(const RunSpec& spec,
