@@ -4,6 +4,7 @@
 #include "client/retry.h"
 #include "quarry/log.h"
 #include "worker/batch_runs_activity.h"
+#include "worker/chunk_outcomes_activity.h"
 #include "worker/notify_activity.h"
 #include "worker/task_deadlines.h"
 #include "workflows/batch_params.h"
@@ -224,6 +225,8 @@ void ActivityWorker::RunTask(std::shared_ptr<Running> r, wfs::PollActivityTaskQu
     outcome = NotifyWebhook(*input, &r->cancel);
   } else if (type == kReadRunsActivity) {
     outcome = ReadBatchRuns(*input);
+  } else if (type == kChunkOutcomesActivity) {
+    outcome = ReadChunkOutcomes(*input);
   } else {
     outcome.kind = ActivityOutcome::Kind::kFailed;
     outcome.error = {"UNKNOWN_ACTIVITY",

@@ -1,12 +1,15 @@
 // The result of a batch workflow, kept small (it is one payload in history):
 //   {total, succeeded, failed, canceled, failed_runs: [{index, job_id, run_id, outcome, attempts,
-//    message}], failed_runs_truncated?, failed_chunks?: [{chunk, workflow_id, runs, message}]}
+//    message}], failed_runs_truncated?, failed_chunks?: [{chunk, workflow_id, runs, message,
+//    succeeded_indices?}]}
 // failed_runs lists at most kMaxFailedRunsListed entries; the counts are always complete.
 #pragma once
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace quarry::temporal {
 
@@ -18,9 +21,11 @@ class BatchAggregate {
   void AddFailed(nlohmann::json entry);
   // Folds in the aggregate of a finished chunk.
   void Merge(const nlohmann::json& chunk_result);
-  // A chunk that ended without an aggregate (failed, terminated...): all its runs count as failed.
+  // A chunk that ended without an aggregate (failed, terminated...): its runs count as failed,
+  // except those Lode shows succeeded (`succeeded_indices`, global indices; nullopt: not read).
   void AddFailedChunk(int64_t chunk, const std::string& workflow_id, int64_t runs,
-                      const std::string& message);
+                      const std::string& message,
+                      const std::optional<std::vector<int64_t>>& succeeded_indices = std::nullopt);
 
   int64_t done() const { return succeeded_ + failed_ + canceled_; }
   nlohmann::json ToJson(int64_t total) const;

@@ -28,6 +28,10 @@ inline constexpr char kBatchChunkWorkflow[] = "BatchChunk";
 // Reads (a slice of) a runs file on the worker: {runs_file, runs_file_sha256?, runs_offset?,
 // runs_count?} -> {line_count, sha256, runs}. runs_count 0 only counts and digests.
 inline constexpr char kReadRunsActivity[] = "ReadQuarryBatchRuns";
+// Which runs of a chunk that ended without its aggregate succeeded, from Lode
+// (worker/chunk_outcomes_activity.h): {storage, chunk_run_id, first_index, count, max_attempts}
+// -> {succeeded: [index...]}.
+inline constexpr char kChunkOutcomesActivity[] = "ReadQuarryChunkOutcomes";
 
 // One workflow's runs stay far below Temporal's per-history limits (2,000 pending activities,
 // 51,200 events) at this size; more runs go through LargeBatchExtraction's chunks.

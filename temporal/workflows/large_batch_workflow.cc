@@ -17,6 +17,12 @@ namespace {
 using nlohmann::json;
 
 class LargeBatchWorkflow : public Workflow {
+  // A chunk whose runs' outcomes are being read from Lode.
+  struct Recovering {
+    int64_t chunk = 0;
+    std::string workflow_id, message;
+  };
+
  public:
   void OnStart(WorkflowContext& ctx) override {
     auto params = ParseInputOrFail<BatchParams>(
@@ -35,6 +41,9 @@ class LargeBatchWorkflow : public Workflow {
   void OnActivityResolved(WorkflowContext& ctx, const std::string& activity_id,
                           const ActivityResolution& r) override {
     if (activity_id == kNotifyActivityId) return Finish(ctx);
+    if (auto it = recovering_.find(activity_id); it != recovering_.end()) {
+      return ChunkOutcomesRead(ctx, it, r);
+    }
     if (activity_id != kReadRunsActivityId) return;
     reading_ = false;
     if (cancel_requested_) return ctx.CancelWorkflow(aggregate_.ToJson(total_));
@@ -59,11 +68,13 @@ class LargeBatchWorkflow : public Workflow {
     running_.erase(it);
     if (r.kind == ChildResolution::Kind::kCompleted && r.result && r.result->is_object()) {
       aggregate_.Merge(*r.result);
+    } else if (Recoverable(r)) {
+      ScheduleChunkOutcomes(ctx, chunk, workflow_id, r);
     } else {
       aggregate_.AddFailedChunk(chunk, workflow_id, ChunkRuns(chunk), r.view.message);
     }
     StartMore(ctx);
-    if (running_.empty() && next_chunk_ == Chunks()) NotifyOrFinish(ctx);
+    FinishIfDone(ctx);
   }
 
   void OnCancelRequested(WorkflowContext& ctx) override {
@@ -71,6 +82,10 @@ class LargeBatchWorkflow : public Workflow {
     cancel_requested_ = true;
     if (notifying_) return ctx.RequestCancelActivity(kNotifyActivityId);
     if (reading_) return ctx.RequestCancelActivity(kReadRunsActivityId);
+    for (const auto& [activity_id, c] : recovering_) {
+      aggregate_.AddFailedChunk(c.chunk, c.workflow_id, ChunkRuns(c.chunk), c.message);
+    }
+    recovering_.clear();
     ctx.CancelWorkflow(aggregate_.ToJson(total_));
   }
 
@@ -123,6 +138,59 @@ class LargeBatchWorkflow : public Workflow {
     return a;
   }
 
+  // A chunk stopped from outside (terminated, timed out) reported nothing, but some of its runs
+  // may have finished: which succeeded is read from Lode (worker/chunk_outcomes_activity.h).
+  // Not for a failed chunk (it fails only on its input, before any run) or one that never ran.
+  bool Recoverable(const ChildResolution& r) const {
+    return (r.kind == ChildResolution::Kind::kTerminated ||
+            r.kind == ChildResolution::Kind::kTimedOut) &&
+           !r.run_id.empty() && params_.defaults.contains("storage") && !cancel_requested_;
+  }
+
+  void ScheduleChunkOutcomes(WorkflowContext& ctx, int64_t chunk, const std::string& workflow_id,
+                             const ChildResolution& r) {
+    ActivityOptions o;
+    o.activity_id = "chunk-" + std::to_string(chunk) + "/outcomes";
+    o.activity_type = kChunkOutcomesActivity;
+    o.task_queue = ctx.info().task_queue;
+    o.input = {{"storage", params_.defaults["storage"]},
+               {"chunk_run_id", r.run_id},
+               {"first_index", chunk * params_.chunk_size},
+               {"count", ChunkRuns(chunk)},
+               {"max_attempts", params_.retry.max_attempts}};
+    o.start_to_close = std::chrono::minutes(10);  // a scan of the whole dataset
+    o.schedule_to_start = params_.activity.schedule_to_start;
+    o.maximum_attempts = 3;
+    o.retry_initial_interval = std::chrono::seconds(1);
+    recovering_[o.activity_id] = {chunk, workflow_id, r.view.message};
+    ctx.ScheduleActivity(o);
+  }
+
+  void ChunkOutcomesRead(WorkflowContext& ctx, std::map<std::string, Recovering>::iterator it,
+                         const ActivityResolution& r) {
+    const Recovering c = it->second;
+    recovering_.erase(it);
+    std::optional<std::vector<int64_t>> succeeded;
+    if (r.kind == ActivityResolution::Kind::kCompleted && r.result && r.result->is_object() &&
+        (*r.result)["succeeded"].is_array()) {
+      succeeded.emplace();
+      for (const auto& index : (*r.result)["succeeded"]) {
+        if (index.is_number_integer()) succeeded->push_back(index.get<int64_t>());
+      }
+    }
+    std::string message = c.message;
+    if (!succeeded) {
+      message += "; which of its runs succeeded could not be read from Lode: " +
+                 (r.view.message.empty() ? std::string("no result") : r.view.message);
+    }
+    aggregate_.AddFailedChunk(c.chunk, c.workflow_id, ChunkRuns(c.chunk), message, succeeded);
+    FinishIfDone(ctx);
+  }
+
+  void FinishIfDone(WorkflowContext& ctx) {
+    if (running_.empty() && recovering_.empty() && next_chunk_ == Chunks()) NotifyOrFinish(ctx);
+  }
+
   void NotifyOrFinish(WorkflowContext& ctx) {
     if (!params_.notify) return Finish(ctx);
     notifying_ = true;
@@ -143,6 +211,7 @@ class LargeBatchWorkflow : public Workflow {
   std::string sha256_;
   int64_t next_chunk_ = 0;
   std::map<std::string, int64_t> running_;  // child workflow id -> chunk
+  std::map<std::string, Recovering> recovering_;  // outcomes activity id -> its chunk
   BatchAggregate aggregate_;
   bool reading_ = false;
   bool notifying_ = false;

@@ -234,6 +234,7 @@ std::pair<int64_t, ChildResolution> ResolveChild(const history_pb::HistoryEvent&
     }
     case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED: {
       const auto& a = e.child_workflow_execution_completed_event_attributes();
+      r.run_id = a.workflow_execution().run_id();
       r.kind = K::kCompleted;
       auto v = DecodeSingleArgument(a.result());
       if (v.ok()) r.result = *v;
@@ -241,12 +242,14 @@ std::pair<int64_t, ChildResolution> ResolveChild(const history_pb::HistoryEvent&
     }
     case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED: {
       const auto& a = e.child_workflow_execution_failed_event_attributes();
+      r.run_id = a.workflow_execution().run_id();
       r.kind = K::kFailed;
       r.view = ViewFailure(a.failure());
       return {a.initiated_event_id(), r};
     }
     case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED: {
       const auto& a = e.child_workflow_execution_canceled_event_attributes();
+      r.run_id = a.workflow_execution().run_id();
       r.kind = K::kCanceled;
       r.view.kind = FailureView::Kind::kCanceled;
       r.view.message = "child workflow canceled";
@@ -254,6 +257,7 @@ std::pair<int64_t, ChildResolution> ResolveChild(const history_pb::HistoryEvent&
     }
     case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT: {
       const auto& a = e.child_workflow_execution_timed_out_event_attributes();
+      r.run_id = a.workflow_execution().run_id();
       r.kind = K::kTimedOut;
       r.view.kind = FailureView::Kind::kTimeout;
       r.view.message = "child workflow timed out";
@@ -261,6 +265,7 @@ std::pair<int64_t, ChildResolution> ResolveChild(const history_pb::HistoryEvent&
     }
     default: {
       const auto& a = e.child_workflow_execution_terminated_event_attributes();
+      r.run_id = a.workflow_execution().run_id();
       r.kind = K::kTerminated;
       r.view.message = "child workflow terminated";
       return {a.initiated_event_id(), r};

@@ -73,6 +73,7 @@ struct ChildResolution {
   Kind kind = Kind::kCompleted;
   std::optional<nlohmann::json> result;  // kCompleted
   FailureView view;                      // kFailed, kTimedOut; message for the others
+  std::string run_id;                    // the child execution's run id, once it started
 };
 
 // What workflow code may do. Commands are collected in call order; after the workflow closed

@@ -202,6 +202,46 @@ def test_a_large_batch_completes_through_child_workflows(tenv, tmp_path):
                       for w, d in histories.items()}}, indent=2) + "\n")
 
 
+def test_a_terminated_chunk_reports_the_runs_that_succeeded(tenv, tmp_path):
+    # A chunk stopped from outside reports nothing; its parent reads Lode to learn which of its
+    # runs succeeded (docs/temporal.md, "Batches"). Chunk 0 = runs 0 (quick) and 1 (slow); chunk
+    # 1 = runs 2 and 3 (quick). Chunk 0 is terminated while run 1 sleeps.
+    store = tmp_path / "store"
+    store.mkdir()
+    wid = "b-term"
+    runs = [{"job": {"n": 0}}, {"job": {"n": 1, "sleep_ms": 120_000}},
+            {"job": {"n": 2}}, {"job": {"n": 3}}]
+    payload = {"defaults": {"script": PREPARE_ONLY, "source": "temporal-batch",
+                            "storage": {"backend": "fs", "path": str(store)}},
+               "runs": runs, "chunk_size": 2, "max_parallel_chunks": 2, "max_parallel": 2,
+               "activity": {"heartbeat_timeout": "5s"}}
+    tenv.worker("--max-concurrent-activities", "4")
+    s = tenv.temporal("workflow", "start", "--type", "LargeBatchExtraction", "--task-queue",
+                      tenv.task_queue, "--workflow-id", wid, "--input", json.dumps(payload))
+    assert s.returncode == 0, s.stderr
+
+    def quick_runs_done():
+        try:
+            done = {job for job, rs in runs_by_job(store).items()
+                    if any(r.get("outcome") == "success" for r in rs)}
+        except (FileNotFoundError, AssertionError, KeyError):
+            return False  # mid-commit (see the restart test), or a run without its metrics yet
+        return done == {f"{wid}/run-{i}" for i in (0, 2, 3)}
+    qh.wait_for(quick_runs_done, timeout=120, what="runs 0, 2 and 3 in Lode")
+    t = tenv.temporal("workflow", "terminate", "--workflow-id", f"{wid}/chunk-0",
+                      "--reason", "e2e: a stuck chunk")
+    assert t.returncode == 0, t.stderr
+
+    code, out = tenv.result(wid, timeout=120)
+    assert code == 1, f"{out}\n{tenv.worker_logs()}"  # a batch with a failed run
+    agg = out["result"]
+    assert (agg["total"], agg["succeeded"], agg["failed"]) == (4, 3, 1), agg
+    [chunk] = agg["failed_chunks"]
+    assert chunk["workflow_id"] == f"{wid}/chunk-0" and chunk["runs"] == 2
+    assert chunk["succeeded_indices"] == [0]
+    assert chunk["message"] == "child workflow terminated"
+
+
 def vm_hwm_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):

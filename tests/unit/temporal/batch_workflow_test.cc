@@ -378,6 +378,68 @@ TEST(TemporalLargeBatchWorkflowTest, ARunsFileIsCountedThenPassedByReferenceAndD
   EXPECT_FALSE(last.contains("runs"));
 }
 
+// A terminated chunk reported nothing: the parent asks a worker which of its runs Lode shows
+// succeeded and counts only the others as failed.
+TEST(TemporalLargeBatchWorkflowTest, ATerminatedChunkCountsTheRunsLodeShowsSucceeded) {
+  json input = {{"defaults", Defaults()},
+                {"runs", Runs(5)},
+                {"chunk_size", 3},
+                {"max_parallel_chunks", 2},
+                {"retry", {{"max_attempts", 2}}}};
+  HistoryBuilder h(input);
+  h.Task();
+  int64_t c0 = h.ChildInitiated("batch-1/chunk-0");
+  int64_t c1 = h.ChildInitiated("batch-1/chunk-1");
+  h.ChildStarted(c0).ChildStarted(c1);
+  h.ChildCompleted(c1, {{"total", 2}, {"succeeded", 2}, {"failed", 0}, {"failed_runs", json::array()}})
+      .ChildTerminated(c0, "chunk0-run")
+      .TaskStarted();
+  ReplayResult r = Replay(h, "LargeBatchExtraction");
+  ASSERT_EQ(r.kind, ReplayResult::Kind::kCommands) << r.message;
+  ASSERT_EQ(ActivityIds(r), (std::vector<std::string>{"chunk-0/outcomes"}));
+  const auto& a = r.commands[0].schedule_activity_task_command_attributes();
+  EXPECT_EQ(a.activity_type().name(), "ReadQuarryChunkOutcomes");
+  json in = Input(r.commands[0]);
+  EXPECT_EQ(in["storage"], Defaults()["storage"]);
+  EXPECT_EQ(in["chunk_run_id"], "chunk0-run");
+  EXPECT_EQ(in["first_index"], 0);
+  EXPECT_EQ(in["count"], 3);
+  EXPECT_EQ(in["max_attempts"], 2);
+
+  h.TaskCompleted();
+  int64_t rd = h.ActivityScheduled("chunk-0/outcomes");
+  h.ActivityCompleted(rd, {{"succeeded", json::array({0, 2})}}).TaskStarted();
+  json agg =
+      Closing(Replay(h, "LargeBatchExtraction"), enums::COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION);
+  EXPECT_EQ(agg["total"], 5);
+  EXPECT_EQ(agg["succeeded"], 4);
+  EXPECT_EQ(agg["failed"], 1);
+  ASSERT_EQ(agg["failed_chunks"].size(), 1u);
+  EXPECT_EQ(agg["failed_chunks"][0]["workflow_id"], "batch-1/chunk-0");
+  EXPECT_EQ(agg["failed_chunks"][0]["succeeded_indices"], json::array({0, 2}));
+  EXPECT_EQ(agg["failed_chunks"][0]["message"], "child workflow terminated");
+}
+
+// When Lode cannot be read, the chunk's runs stay failed and the message says why.
+TEST(TemporalLargeBatchWorkflowTest, AnUnreadableLodeLeavesTheTerminatedChunkFailed) {
+  json input = {{"defaults", Defaults()}, {"runs", Runs(2)}, {"chunk_size", 2}};
+  HistoryBuilder h(input);
+  h.Task();
+  int64_t c0 = h.ChildInitiated("batch-1/chunk-0");
+  h.ChildStarted(c0).ChildTerminated(c0, "chunk0-run").Task();
+  int64_t rd = h.ActivityScheduled("chunk-0/outcomes");
+  h.ActivityFailed(rd, {"LODE_READ_ERROR", "reading the dataset: boom", false, std::nullopt})
+      .TaskStarted();
+  json agg =
+      Closing(Replay(h, "LargeBatchExtraction"), enums::COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION);
+  EXPECT_EQ(agg["succeeded"], 0);
+  EXPECT_EQ(agg["failed"], 2);
+  EXPECT_FALSE(agg["failed_chunks"][0].contains("succeeded_indices"));
+  EXPECT_NE(agg["failed_chunks"][0]["message"].get<std::string>().find(
+                "could not be read from Lode: reading the dataset: boom"),
+            std::string::npos);
+}
+
 TEST(TemporalLargeBatchWorkflowTest, AChangedChunkIdIsNonDeterministic) {
   json input = {{"defaults", Defaults()}, {"runs", Runs(2)}, {"chunk_size", 1}};
   HistoryBuilder h(input);

@@ -128,6 +128,13 @@ class HistoryBuilder {
     *a->mutable_failure() = ToFailure(error);
     return *this;
   }
+  HistoryBuilder& ChildTerminated(int64_t initiated, const std::string& run_id) {
+    auto* a = Add(enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED)
+                  ->mutable_child_workflow_execution_terminated_event_attributes();
+    a->set_initiated_event_id(initiated);
+    a->mutable_workflow_execution()->set_run_id(run_id);
+    return *this;
+  }
   HistoryBuilder& CancelRequested() {
     Add(enums::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED);
     return *this;
