@@ -8,6 +8,8 @@
 #include "quarry/log.h"
 #include "temporal/api/enums/v1/query.pb.h"
 #include "worker/task_deadlines.h"
+#include "client/payload.h"
+#include "workflows/queries.h"
 #include "workflows/replay.h"
 
 namespace quarry::temporal {
@@ -106,20 +108,6 @@ void WorkflowWorker::Process(const wfs::PollWorkflowTaskQueueResponse& task,
     if (!sent.ok()) Warn("RespondWorkflowTaskFailed for " + where + ": " + sent.message());
   };
 
-  // Our workflows define no queries. Answer them at once rather than letting callers (the Web
-  // UI asks for stack traces) wait for a timeout.
-  const std::string no_queries = "quarry-temporal workflows answer no queries";
-  if (task.has_query()) {
-    wfs::RespondQueryTaskCompletedRequest req;
-    req.set_task_token(task.task_token());
-    req.set_namespace_(opts.namespace_name);
-    req.set_completed_type(enums::QUERY_RESULT_TYPE_FAILED);
-    req.set_error_message(no_queries);
-    Status sent = send([&] { return service_->RespondQueryTaskCompleted(req); });
-    if (!sent.ok()) Warn("RespondQueryTaskCompleted for " + where + ": " + sent.message());
-    return;
-  }
-
   history_pb::History history = task.history();
   HistoryPageFetcher fetch_page = [this, &until](const wfs::GetWorkflowExecutionHistoryRequest& r) {
     return RetryTransient<wfs::GetWorkflowExecutionHistoryResponse>(
@@ -135,6 +123,31 @@ void WorkflowWorker::Process(const wfs::PollWorkflowTaskQueueResponse& task,
 
   ReplayResult r =
       ReplayHistory(factory_, task.workflow_execution(), task.workflow_type().name(), history);
+  if (task.has_query()) {  // a query outside a workflow task: answered, nothing decided
+    QueryAnswer answer = AnswerQuery(r, task.workflow_type().name(), task.query().query_type());
+    wfs::RespondQueryTaskCompletedRequest req;
+    req.set_task_token(task.task_token());
+    req.set_namespace_(opts.namespace_name);
+    if (answer.ok) {
+      req.set_completed_type(enums::QUERY_RESULT_TYPE_ANSWERED);
+      *req.mutable_query_result() = JsonPayloads(answer.result);
+    } else {
+      req.set_completed_type(enums::QUERY_RESULT_TYPE_FAILED);
+      req.set_error_message(answer.error);
+    }
+    Status sent = send([&] { return service_->RespondQueryTaskCompleted(req); });
+    if (!sent.ok()) Warn("RespondQueryTaskCompleted for " + where + ": " + sent.message());
+    return;
+  }
+  if (!r.unhandled_signals.empty() && r.workflow) {
+    std::string known;
+    for (const auto& n : r.workflow->SignalNames()) known += (known.empty() ? "" : ", ") + n;
+    for (const auto& name : r.unhandled_signals) {
+      Warn("workflow " + where + ": signal \"" + name + "\" has no handler in " +
+           task.workflow_type().name() + " (" + (known.empty() ? "it takes no signals" : "its signals: " + known) +
+           "); dropped");
+    }
+  }
   switch (r.kind) {
     case ReplayResult::Kind::kCommands: {
       wfs::RespondWorkflowTaskCompletedRequest req;
@@ -143,9 +156,15 @@ void WorkflowWorker::Process(const wfs::PollWorkflowTaskQueueResponse& task,
       req.set_identity(opts.identity);
       for (auto& c : r.commands) *req.add_commands() = std::move(c);
       for (const auto& [id, query] : task.queries()) {
+        QueryAnswer a = AnswerQuery(r, task.workflow_type().name(), query.query_type());
         auto& answer = (*req.mutable_query_results())[id];
-        answer.set_result_type(enums::QUERY_RESULT_TYPE_FAILED);
-        answer.set_error_message(no_queries);
+        if (a.ok) {
+          answer.set_result_type(enums::QUERY_RESULT_TYPE_ANSWERED);
+          *answer.mutable_answer() = JsonPayloads(a.result);
+        } else {
+          answer.set_result_type(enums::QUERY_RESULT_TYPE_FAILED);
+          answer.set_error_message(a.error);
+        }
       }
       Status sent = send([&] { return service_->RespondWorkflowTaskCompleted(req); });
       if (!sent.ok()) Warn("RespondWorkflowTaskCompleted for " + where + ": " + sent.message());

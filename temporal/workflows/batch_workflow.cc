@@ -1,4 +1,6 @@
 #include "workflows/batch_workflow.h"
+
+#include <set>
 #include "workflows/run_id.h"
 
 #include "quarry/json/parse.h"
@@ -75,7 +77,86 @@ class BatchWorkflow : public Workflow {
     if (in_flight_ == 0) ctx.CancelWorkflow(Aggregate());
   }
 
+  // pause / resume / set_max_parallel / cancel_run (docs/temporal.md, "Signals and queries").
+  // Workflow code cannot answer a signal, so a bad argument is dropped and named in `progress`
+  // (`last_signal_error`); the update set_max_parallel is the validated form.
+  bool OnSignal(WorkflowContext& ctx, const std::string& name,
+                const std::optional<json>& input) override {
+    if (name == "pause") {
+      paused_ = true;
+    } else if (name == "resume") {
+      paused_ = false;
+      StartMore(ctx);
+      FinishIfDone(ctx);
+    } else if (name == "set_max_parallel") {
+      auto n = IntArgument(input, "max_parallel");
+      if (!n || *n < 1 || *n > kMaxRunsPerWorkflow) {
+        signal_error_ = "set_max_parallel needs an integer in 1.." +
+                        std::to_string(kMaxRunsPerWorkflow) + " (or {\"max_parallel\": n})";
+        return true;
+      }
+      params_.max_parallel = *n;
+      StartMore(ctx);
+    } else if (name == "cancel_run") {
+      auto index = IntArgument(input, "index");
+      const int64_t local = index ? *index - params_.first_index : -1;
+      if (!index || local < 0 || (Total() > 0 && local >= Total())) {
+        signal_error_ = "cancel_run needs {\"index\": i} naming a run of this workflow";
+        return true;
+      }
+      CancelRun(ctx, local);
+    } else {
+      return false;
+    }
+    return true;
+  }
+  std::vector<std::string> SignalNames() const override {
+    return {"pause", "resume", "set_max_parallel", "cancel_run"};
+  }
+
+  json Progress() const override {
+    json a = Aggregate();
+    a.erase("failed_runs");
+    a.erase("failed_runs_truncated");
+    a["done"] = a["succeeded"].get<int64_t>() + a["failed"].get<int64_t>() +
+                a["canceled"].get<int64_t>();
+    a["running"] = in_flight_;
+    a["queued"] = Total() - next_;
+    a["paused"] = paused_;
+    a["max_parallel"] = params_.max_parallel;
+    if (reading_) a["reading_runs"] = true;
+    if (!signal_error_.empty()) a["last_signal_error"] = signal_error_;
+    return a;
+  }
+
  private:
+  static std::optional<int64_t> IntArgument(const std::optional<json>& input, const char* key) {
+    if (!input) return std::nullopt;
+    if (input->is_number_integer()) return input->get<int64_t>();
+    if (input->is_object() && input->contains(key) && (*input)[key].is_number_integer()) {
+      return (*input)[key].get<int64_t>();
+    }
+    return std::nullopt;
+  }
+
+  void CancelRun(WorkflowContext& ctx, int64_t local) {
+    if (local >= next_) {  // not started yet (or the runs are still being read)
+      cancel_before_start_.insert(local);
+      StartMore(ctx);
+      FinishIfDone(ctx);
+      return;
+    }
+    auto& run = runs_[local];
+    if (run && !run->done() && run->RequestCancel(ctx)) RunEnded(ctx);
+  }
+
+  void FinishIfDone(WorkflowContext& ctx) {
+    if (!reading_ && !notifying_ && !cancel_requested_ && Total() > 0 && in_flight_ == 0 &&
+        next_ == Total()) {
+      NotifyOrFinish(ctx);
+    }
+  }
+
   void OnRunsRead(WorkflowContext& ctx, const ActivityResolution& r) {
     reading_ = false;
     if (cancel_requested_) return ctx.CancelWorkflow(Aggregate());
@@ -112,9 +193,14 @@ class BatchWorkflow : public Workflow {
   }
 
   void StartMore(WorkflowContext& ctx) {
-    while (!cancel_requested_ && in_flight_ < params_.max_parallel && next_ < Total()) {
+    while (!cancel_requested_ && !paused_ && in_flight_ < params_.max_parallel &&
+           next_ < Total()) {
       const int64_t local = next_++;
       const int64_t index = params_.first_index + local;
+      if (cancel_before_start_.count(local)) {
+        aggregate_.AddCanceled();
+        continue;
+      }
       auto merged = MergeRun(params_.defaults, raw_[local], index);
       if (!merged.ok()) {
         aggregate_.AddFailed({{"index", index},
@@ -195,6 +281,9 @@ class BatchWorkflow : public Workflow {
   bool reading_ = false;
   bool notifying_ = false;
   bool cancel_requested_ = false;
+  bool paused_ = false;
+  std::set<int64_t> cancel_before_start_;  // local indices cancelled by signal before they ran
+  std::string signal_error_;
 };
 
 }  // namespace

@@ -54,6 +54,11 @@ class ExtractionWorkflow : public Workflow {
     if (!run_ || run_->RequestCancel(ctx)) ctx.CancelWorkflow(Summary());
   }
 
+  json Progress() const override {
+    if (!run_) return {{"state", "idle"}, {"attempts", 0}, {"run_id", ""}, {"events_persisted", 0}};
+    return run_->Progress();
+  }
+
  private:
   json Summary() const {
     json s = {{"attempts", run_ ? run_->attempts() : json::array()}};

@@ -89,6 +89,23 @@ class LargeBatchWorkflow : public Workflow {
     ctx.CancelWorkflow(aggregate_.ToJson(total_));
   }
 
+  // Progress of finished chunks (a running chunk answers its own `progress` query).
+  json Progress() const override {
+    json a = aggregate_.ToJson(total_);
+    a.erase("failed_runs");
+    a.erase("failed_runs_truncated");
+    a.erase("failed_chunks");
+    a["done"] = aggregate_.done();
+    a["chunks"] = total_ > 0 ? Chunks() : 0;
+    a["chunks_running"] = static_cast<int64_t>(running_.size());
+    a["chunks_started"] = next_chunk_;
+    json ids = json::array();
+    for (const auto& [id, chunk] : running_) ids.push_back(id);
+    a["running_chunk_ids"] = std::move(ids);
+    if (reading_) a["reading_runs"] = true;
+    return a;
+  }
+
  private:
   int64_t Chunks() const { return (total_ + params_.chunk_size - 1) / params_.chunk_size; }
   int64_t ChunkRuns(int64_t chunk) const {

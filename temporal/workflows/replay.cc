@@ -273,6 +273,37 @@ std::pair<int64_t, ChildResolution> ResolveChild(const history_pb::HistoryEvent&
   }
 }
 
+// The scheduling event an activity or child resolution event closes.
+std::optional<int64_t> ResolvedWaitEvent(const history_pb::HistoryEvent& e) {
+  switch (e.event_type()) {
+    case enums::EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+      return e.activity_task_completed_event_attributes().scheduled_event_id();
+    case enums::EVENT_TYPE_ACTIVITY_TASK_FAILED:
+      return e.activity_task_failed_event_attributes().scheduled_event_id();
+    case enums::EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
+      return e.activity_task_timed_out_event_attributes().scheduled_event_id();
+    case enums::EVENT_TYPE_ACTIVITY_TASK_CANCELED:
+      return e.activity_task_canceled_event_attributes().scheduled_event_id();
+    case enums::EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED:
+    case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED:
+    case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED:
+    case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED:
+    case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT:
+    case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED:
+      return ResolveChild(e).first;
+    default:
+      return std::nullopt;
+  }
+}
+
+std::vector<std::string> Waiting(const std::map<int64_t, std::string>& by_event,
+                                 const std::map<std::string, std::string>& timers) {
+  std::vector<std::string> out;
+  for (const auto& [id, what] : by_event) out.push_back(what);
+  for (const auto& [id, what] : timers) out.push_back(what);
+  return out;
+}
+
 std::string EventName(const history_pb::HistoryEvent& e) {
   std::string name = enums::EventType_Name(e.event_type());
   if (name.rfind("EVENT_TYPE_", 0) == 0) name.erase(0, 11);
@@ -316,6 +347,12 @@ ReplayResult ReplayHistory(WorkflowFactory factory,
 
   std::vector<const history_pb::HistoryEvent*> pending;  // delivered at the next task
   std::deque<command_pb::Command> expected;              // produced, not yet seen in history
+  // What the workflow waits on at the end of history, for the __stack_trace query: activities
+  // and children by their scheduling event id, timers by id.
+  std::map<int64_t, std::string> waiting_by_event;
+  std::map<std::string, std::string> waiting_timers;
+  bool delivering_current = false;
+  std::vector<std::string> unhandled;  // signals of the current task no handler took
 
   auto deliver = [&](const history_pb::HistoryEvent& e) {
     auto activity_id = [&](int64_t scheduled) {
@@ -380,6 +417,14 @@ ReplayResult ReplayHistory(WorkflowFactory factory,
       case enums::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
         wf->OnCancelRequested(ctx);
         return;
+      case enums::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED: {
+        const auto& a = e.workflow_execution_signaled_event_attributes();
+        auto v = DecodeSingleArgument(a.input());
+        const bool handled =
+            wf->OnSignal(ctx, a.signal_name(), v.ok() ? *v : std::optional<nlohmann::json>());
+        if (!handled && delivering_current) unhandled.push_back(a.signal_name());
+        return;
+      }
       default:
         return;
     }
@@ -405,10 +450,22 @@ ReplayResult ReplayHistory(WorkflowFactory factory,
       if (e.event_type() == enums::EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
         scheduled_by_activity[key->id] = e.event_id();
         activity_by_scheduled[e.event_id()] = key->id;
+        waiting_by_event[e.event_id()] =
+            "activity " + key->id + " (" +
+            e.activity_task_scheduled_event_attributes().activity_type().name() + ")";
       } else if (e.event_type() == enums::EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED) {
         child_by_initiated[e.event_id()] = key->id;
+        waiting_by_event[e.event_id()] = "child workflow " + key->id;
+      } else if (e.event_type() == enums::EVENT_TYPE_TIMER_STARTED) {
+        waiting_timers[key->id] = "timer " + key->id;
+      } else if (e.event_type() == enums::EVENT_TYPE_TIMER_CANCELED) {
+        waiting_timers.erase(key->id);
       }
       continue;
+    }
+    if (auto resolved = ResolvedWaitEvent(e)) waiting_by_event.erase(*resolved);
+    if (e.event_type() == enums::EVENT_TYPE_TIMER_FIRED) {
+      waiting_timers.erase(e.timer_fired_event_attributes().timer_id());
     }
     switch (e.event_type()) {
       case enums::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
@@ -424,6 +481,7 @@ ReplayResult ReplayHistory(WorkflowFactory factory,
       case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED:
       case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT:
       case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED:
+      case enums::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
         pending.push_back(&e);
         break;
       case enums::EVENT_TYPE_WORKFLOW_TASK_STARTED: {
@@ -440,12 +498,16 @@ ReplayResult ReplayHistory(WorkflowFactory factory,
         const auto& started = e.workflow_task_started_event_attributes();
         ctx.set_task(
             {e.event_id(), started.history_size_bytes(), started.suggest_continue_as_new()});
+        delivering_current = current;
         for (const auto* p : pending) deliver(*p);
         pending.clear();
         auto produced = ctx.TakeCommands();
         if (current) {
           ReplayResult r;
           r.commands = std::move(produced);
+          r.unhandled_signals = std::move(unhandled);
+          r.waiting_on = Waiting(waiting_by_event, waiting_timers);
+          r.workflow = std::move(wf);
           return r;
         }
         expected.assign(std::make_move_iterator(produced.begin()),
@@ -462,7 +524,10 @@ ReplayResult ReplayHistory(WorkflowFactory factory,
                                                             KeyOf(expected.front()).Describe() +
                                                             ", which history does not have");
   }
-  return ReplayResult{};
+  ReplayResult r;
+  r.waiting_on = Waiting(waiting_by_event, waiting_timers);
+  r.workflow = std::move(wf);
+  return r;
 }
 
 }  // namespace quarry::temporal

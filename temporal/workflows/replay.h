@@ -10,6 +10,7 @@
 //   * the commands of the last task (its WorkflowTaskStarted is the last event) are the result.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,12 @@ struct ReplayResult {
   Kind kind = Kind::kCommands;
   std::vector<command_pb::Command> commands;
   std::string message;
+  // kCommands: the workflow as the replay left it, to answer queries (workflows/queries.h);
+  // what it waits on at the end of history ("activity run-3/attempt-1 (RunQuarryExtraction)",
+  // "timer backoff-2", "child workflow b/chunk-0"); signals of the current task no handler took.
+  std::shared_ptr<const Workflow> workflow;
+  std::vector<std::string> waiting_on;
+  std::vector<std::string> unhandled_signals;
 };
 
 ReplayResult ReplayHistory(WorkflowFactory factory,

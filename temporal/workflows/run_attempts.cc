@@ -112,6 +112,9 @@ RunAttempts::State RunAttempts::OnActivityResolved(WorkflowContext& ctx,
       break;
   }
   attempts_.push_back(std::move(entry));
+  if (last_result_.is_object()) {
+    events_persisted_ += ::quarry::json::IntOr(last_result_, "events_persisted", 0);
+  }
 
   if (cancel_requested_) {
     state_ = State::kCanceled;
@@ -143,6 +146,31 @@ bool RunAttempts::RequestCancel(WorkflowContext& ctx) {
       state_ = State::kCanceled;
       return true;
   }
+}
+
+std::string_view RunAttempts::StateName(State s) {
+  switch (s) {
+    case State::kIdle:
+      return "idle";
+    case State::kRunning:
+      return "running";
+    case State::kBackoff:
+      return "backoff";
+    case State::kSucceeded:
+      return "succeeded";
+    case State::kFailed:
+      return "failed";
+    case State::kCanceled:
+      return "canceled";
+  }
+  return "idle";
+}
+
+json RunAttempts::Progress() const {
+  return {{"state", StateName(state_)},
+          {"attempts", attempt_},
+          {"run_id", run_id()},
+          {"events_persisted", events_persisted_}};
 }
 
 }  // namespace quarry::temporal

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "workflows/extraction_params.h"
@@ -62,6 +63,12 @@ class RunAttempts {
   // The outcome recorded for the last attempt ("success", "script_error", "activity_timeout"...).
   std::string last_outcome() const;
 
+  // The `progress` query's view of this run: {state, attempts, run_id, events_persisted}, the
+  // events counting finished attempts only (a running attempt reports its count in its
+  // heartbeat details, which workflow code does not see).
+  nlohmann::json Progress() const;
+  static std::string_view StateName(State s);
+
   // The failure that ended the run (kFailed, kCanceled).
   const std::string& failure_type() const { return failure_type_; }
   const std::string& failure_message() const { return failure_message_; }
@@ -90,6 +97,7 @@ class RunAttempts {
   std::string failure_type_;
   std::string failure_message_;
   bool failure_non_retryable_ = false;
+  int64_t events_persisted_ = 0;
 };
 
 }  // namespace quarry::temporal

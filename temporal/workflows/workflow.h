@@ -107,6 +107,17 @@ class Workflow {
   virtual void OnChildResolved(WorkflowContext& /*ctx*/, const std::string& /*workflow_id*/,
                                const ChildResolution& /*resolution*/) {}
   virtual void OnCancelRequested(WorkflowContext& ctx) = 0;
+  // A signal (WorkflowExecutionSignaled). Returns false when this workflow has no handler for
+  // `name`: the worker logs it (the SDKs' behaviour for a signal nobody handles) and drops it.
+  virtual bool OnSignal(WorkflowContext& /*ctx*/, const std::string& /*name*/,
+                        const std::optional<nlohmann::json>& /*input*/) {
+    return false;
+  }
+  // The signal names OnSignal handles, for messages.
+  virtual std::vector<std::string> SignalNames() const { return {}; }
+  // The `progress` query (workflows/queries.h): read-only, from the state after the last
+  // completed workflow task.
+  virtual nlohmann::json Progress() const = 0;
 };
 
 // Creates a fresh instance for one replay; nullptr for an unknown workflow type.

@@ -1,6 +1,9 @@
 // RunQuarryExtraction's mapping of run outcomes to Temporal (the table of temporal.md §3), its
 // params -> RunSpec translation, invalid params, and the orphan guard's process kill.
 #include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -82,7 +85,9 @@ TEST(TemporalExtractionActivityTest, InvalidParamsAreNonRetryableConfigErrors) {
   EXPECT_EQ((*o.error.details)["outcome"], "config_error");
 
   // Shape is fine, but the run-level validation of `quarry run` refuses it (lineage).
-  json in = {{"script", "s.mjs"},
+  const std::string script = ::testing::TempDir() + "activity_test_script.mjs";
+  std::ofstream(script) << "export default async () => {};\n";
+  json in = {{"script", script},
              {"run_id", "r2"},
              {"attempt", 2},
              {"source", "s"},
@@ -96,13 +101,22 @@ TEST(TemporalExtractionActivityTest, InvalidParamsAreNonRetryableConfigErrors) {
   o = RunExtraction(std::nullopt, {}, &cancel, &progress);
   EXPECT_EQ(o.error.type, "CONFIG_ERROR");
 
-  in = {{"script", "s.mjs"},
+  in = {{"script", script},
         {"run_id", "r1"},
         {"source", "s"},
         {"storage", {{"backend", "fs"}, {"path", "/nonexistent/quarry/dir"}}}};
   o = RunExtraction(in, {}, &cancel, &progress);
   EXPECT_EQ(o.error.type, "CONFIG_ERROR");
   EXPECT_NE(o.error.message.find("does not exist"), std::string::npos) << o.error.message;
+
+  // A script the worker does not have: refused before anything starts, not retried.
+  in["script"] = "/nonexistent/quarry/script.mjs";
+  in["storage"]["path"] = ::testing::TempDir();
+  o = RunExtraction(in, {}, &cancel, &progress);
+  EXPECT_EQ(o.error.type, "CONFIG_ERROR");
+  EXPECT_TRUE(o.error.non_retryable);
+  EXPECT_EQ(o.error.message, "script not found: /nonexistent/quarry/script.mjs");
+  std::remove(script.c_str());
 }
 
 TEST(TemporalExtractionActivityTest, ParamsBecomeTheSpecOfQuarryRun) {

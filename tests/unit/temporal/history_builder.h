@@ -135,6 +135,13 @@ class HistoryBuilder {
     a->mutable_workflow_execution()->set_run_id(run_id);
     return *this;
   }
+  HistoryBuilder& Signaled(const std::string& name, const nlohmann::json& input = nullptr) {
+    auto* a = Add(enums::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED)
+                  ->mutable_workflow_execution_signaled_event_attributes();
+    a->set_signal_name(name);
+    if (!input.is_null()) *a->mutable_input() = JsonPayloads(input);
+    return *this;
+  }
   HistoryBuilder& CancelRequested() {
     Add(enums::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED);
     return *this;

@@ -217,6 +217,12 @@ class ChangedWorkflow : public Workflow {
     RenamingContext r(ctx);
     inner_->OnChildResolved(r, id, res);
   }
+  bool OnSignal(WorkflowContext& ctx, const std::string& name,
+                const std::optional<nlohmann::json>& input) override {
+    RenamingContext r(ctx);
+    return inner_->OnSignal(r, name, input);
+  }
+  nlohmann::json Progress() const override { return inner_->Progress(); }
 
  private:
   std::unique_ptr<Workflow> inner_;
