@@ -157,6 +157,25 @@ int Describe(Target& t) {
     pending.push_back(std::move(pa));
   }
   out["pending_activities"] = std::move(pending);
+  // The workflow's own view (docs/temporal.md, "Signals and queries"); a worker must answer it,
+  // so with none running describe says why instead of failing.
+  wfs::QueryWorkflowRequest q;
+  q.set_namespace_((*svc)->options().namespace_name);
+  *q.mutable_execution() = info.execution();
+  q.mutable_query()->set_query_type("progress");
+  auto answer = (*svc)->QueryWorkflow(q);
+  if (!answer.ok()) {
+    out["progress_error"] = answer.status().message();
+  } else if (answer->has_query_rejected()) {
+    out["progress_error"] = "query rejected";
+  } else {
+    auto v = DecodeSingleArgument(answer->query_result());
+    if (v.ok() && *v) {
+      out["progress"] = **v;
+    } else {
+      out["progress_error"] = v.ok() ? "no answer" : v.status().message();
+    }
+  }
   PrintJson(out);
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <grpc/support/log.h>
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -130,9 +131,10 @@ StatusOr<Resp> WorkflowService::Invoke(const char* method, const Req& req, CallK
                                        Call call) {
   const bool long_poll = kind == CallKind::kPoll;
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + (kind == CallKind::kUnary
-                                                           ? options_.rpc_deadline
-                                                           : options_.long_poll_deadline));
+  auto deadline = kind == CallKind::kUnary ? options_.rpc_deadline : options_.long_poll_deadline;
+  // A query waits for a worker to answer; with none polling it would hang for the whole deadline.
+  if (kind == CallKind::kQuery) deadline = std::min(options_.rpc_deadline, kQueryDeadline);
+  ctx.set_deadline(std::chrono::system_clock::now() + deadline);
   ctx.AddMetadata("temporal-namespace", options_.namespace_name);
   if (!options_.api_key.empty()) ctx.AddMetadata("authorization", "Bearer " + options_.api_key);
   if (long_poll) {
@@ -196,6 +198,7 @@ QUARRY_TEMPORAL_RPC(RespondActivityTaskFailed, CallKind::kUnary)
 QUARRY_TEMPORAL_RPC(RespondActivityTaskCanceled, CallKind::kUnary)
 QUARRY_TEMPORAL_RPC(StartWorkflowExecution, CallKind::kUnary)
 QUARRY_TEMPORAL_RPC(DescribeWorkflowExecution, CallKind::kUnary)
+QUARRY_TEMPORAL_RPC(QueryWorkflow, CallKind::kQuery)
 QUARRY_TEMPORAL_RPC(RequestCancelWorkflowExecution, CallKind::kUnary)
 QUARRY_TEMPORAL_RPC(CreateSchedule, CallKind::kUnary)
 QUARRY_TEMPORAL_RPC(DescribeSchedule, CallKind::kUnary)

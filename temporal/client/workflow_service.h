@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -60,6 +61,9 @@ class WorkflowService {
       const wfs::StartWorkflowExecutionRequest& req);
   StatusOr<wfs::DescribeWorkflowExecutionResponse> DescribeWorkflowExecution(
       const wfs::DescribeWorkflowExecutionRequest& req);
+  // Answered by a worker of the workflow's task queue; bounded by kQueryDeadline.
+  StatusOr<wfs::QueryWorkflowResponse> QueryWorkflow(const wfs::QueryWorkflowRequest& req);
+  static constexpr std::chrono::milliseconds kQueryDeadline{5000};
   StatusOr<wfs::RequestCancelWorkflowExecutionResponse> RequestCancelWorkflowExecution(
       const wfs::RequestCancelWorkflowExecutionRequest& req);
   StatusOr<wfs::GetSystemInfoResponse> GetSystemInfo();
@@ -83,7 +87,8 @@ class WorkflowService {
   class Stub;
   explicit WorkflowService(const ConnectionOptions& options);
 
-  enum class CallKind { kUnary, kPoll, kWait };  // kPoll ends on StopPolling(); kWait does not
+  // kPoll ends on StopPolling(); kWait does not; kQuery is a unary call with a short deadline.
+  enum class CallKind { kUnary, kPoll, kWait, kQuery };
   template <typename Resp, typename Req, typename Call>
   StatusOr<Resp> Invoke(const char* method, const Req& req, CallKind kind, Call call);
 
