@@ -273,6 +273,17 @@ std::pair<int64_t, ChildResolution> ResolveChild(const history_pb::HistoryEvent&
   }
 }
 
+// The "run_id" field of the input an ActivityTaskScheduled event recorded, when it has one.
+std::optional<std::string> RecordedRunId(const history_pb::HistoryEvent& e) {
+  const auto& input = e.activity_task_scheduled_event_attributes().input();
+  if (input.payloads_size() == 0) return std::nullopt;
+  auto v = DecodeSingleArgument(input);
+  if (!v.ok() || !*v || !(*v)->is_object()) return std::nullopt;
+  auto it = (*v)->find("run_id");
+  if (it == (*v)->end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
 // The scheduling event an activity or child resolution event closes.
 std::optional<int64_t> ResolvedWaitEvent(const history_pb::HistoryEvent& e) {
   switch (e.event_type()) {
@@ -328,6 +339,7 @@ ReplayResult ReplayHistory(WorkflowFactory factory,
 
   std::map<std::string, int64_t> scheduled_by_activity;  // activity id -> scheduled event id
   std::map<int64_t, std::string> activity_by_scheduled;
+  std::map<int64_t, std::string> run_id_by_scheduled;  // the run_id its recorded input names
   std::map<int64_t, std::string> child_by_initiated;  // initiated event id -> child workflow id
   Context ctx(&scheduled_by_activity);
   {
@@ -355,11 +367,14 @@ ReplayResult ReplayHistory(WorkflowFactory factory,
   std::vector<std::string> unhandled;  // signals of the current task no handler took
 
   auto deliver = [&](const history_pb::HistoryEvent& e) {
+    ActivityResolution r;
     auto activity_id = [&](int64_t scheduled) {
+      if (auto it = run_id_by_scheduled.find(scheduled); it != run_id_by_scheduled.end()) {
+        r.scheduled_run_id = it->second;
+      }
       auto it = activity_by_scheduled.find(scheduled);
       return it == activity_by_scheduled.end() ? std::string() : it->second;
     };
-    ActivityResolution r;
     switch (e.event_type()) {
       case enums::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
         wf->OnStart(ctx);
@@ -450,6 +465,7 @@ ReplayResult ReplayHistory(WorkflowFactory factory,
       if (e.event_type() == enums::EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
         scheduled_by_activity[key->id] = e.event_id();
         activity_by_scheduled[e.event_id()] = key->id;
+        if (auto run_id = RecordedRunId(e)) run_id_by_scheduled[e.event_id()] = *run_id;
         waiting_by_event[e.event_id()] =
             "activity " + key->id + " (" +
             e.activity_task_scheduled_event_attributes().activity_type().name() + ")";

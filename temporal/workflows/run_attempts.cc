@@ -72,6 +72,9 @@ void RunAttempts::ScheduleAttempt(WorkflowContext& ctx, int64_t n) {
 
 RunAttempts::State RunAttempts::OnActivityResolved(WorkflowContext& ctx,
                                                    const ActivityResolution& r) {
+  // After a reset the attempts before the reset point ran under ids derived from the old
+  // execution: history's value wins, so the next attempt's parent_run_id names a run in Lode.
+  if (!r.scheduled_run_id.empty() && !run_ids_.empty()) run_ids_.back() = r.scheduled_run_id;
   json entry = {{"run_id", run_id()}, {"attempt", attempt_}};
   last_failure_.reset();
   last_result_ = json();

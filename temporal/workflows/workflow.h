@@ -36,6 +36,10 @@ struct ActivityResolution {
   std::optional<nlohmann::json> result;  // kCompleted
   failure_pb::Failure failure;           // kFailed, kTimedOut
   FailureView view;                      // of `failure` (kFailed, kTimedOut) or of the details
+  // The `run_id` of the input history recorded when the activity was scheduled: what the attempt
+  // really ran as. It differs from what the code derives now after a reset (a new execution run
+  // id replaying events of the old one), so lineage follows the recorded value.
+  std::string scheduled_run_id;
 };
 
 struct ActivityOptions {

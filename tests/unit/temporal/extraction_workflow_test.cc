@@ -122,6 +122,26 @@ TEST(TemporalExtractionWorkflowTest, RetryableFailureWaitsThenRetriesWithLineage
   EXPECT_NE(in["run_id"], in["parent_run_id"]);
 }
 
+// After `temporal workflow reset` the new execution replays events the old one wrote: its first
+// attempt ran under the old execution's derived id, which history recorded. The next attempt's
+// parent is that recorded id (it is the run in Lode), and its own id is derived from the new
+// execution (a fresh id, never one the old execution used).
+TEST(TemporalExtractionWorkflowTest, AfterAResetLineageFollowsTheRunIdHistoryRecorded) {
+  const std::string old_run_id = AttemptRunId("old-execution-run-id", 1);
+  HistoryBuilder h(Input());
+  h.Task();
+  int64_t s1 = h.ActivityScheduled("attempt-1", {{"run_id", old_run_id}, {"attempt", 1}});
+  h.ActivityFailed(s1, {"SCRIPT_ERROR", "boom", false, json{{"outcome", "script_error"}}})
+      .Task();
+  h.TimerStarted("backoff-2").TimerFired("backoff-2").TaskStarted();
+  ReplayResult r = Replay(h);
+  ASSERT_EQ(r.kind, ReplayResult::Kind::kCommands) << r.message;
+  ASSERT_EQ(r.commands.size(), 1u);
+  json in = ActivityInput(r.commands[0]);
+  EXPECT_EQ(in["parent_run_id"], old_run_id);
+  EXPECT_EQ(in["run_id"], AttemptRunId(kRunId, 2));
+}
+
 TEST(TemporalExtractionWorkflowTest, BackoffGrowsAndIsCapped) {
   json input = Input();
   input["retry"] = {{"max_attempts", 5},

@@ -42,9 +42,14 @@ class HistoryBuilder {
   HistoryBuilder& Task() { return TaskStarted().TaskCompleted(); }
 
   // Returns the scheduled event id.
-  int64_t ActivityScheduled(const std::string& activity_id) {
+  // `input`: what the scheduling command carried (null: none recorded).
+  int64_t ActivityScheduled(const std::string& activity_id,
+                            const nlohmann::json& input = nullptr) {
     auto* e = Add(enums::EVENT_TYPE_ACTIVITY_TASK_SCHEDULED);
     e->mutable_activity_task_scheduled_event_attributes()->set_activity_id(activity_id);
+    if (!input.is_null()) {
+      *e->mutable_activity_task_scheduled_event_attributes()->mutable_input() = JsonPayloads(input);
+    }
     e->mutable_activity_task_scheduled_event_attributes()->mutable_activity_type()->set_name(
         "RunQuarryExtraction");
     return e->event_id();
