@@ -115,6 +115,7 @@ struct BatchFlags {
   std::string task_queue = kTaskQueueDefault;
   std::string file;
   RunFlags run;
+  AnnotationFlags annotation_flags;
   BatchShape shape;
   bool wait = false;
 };
@@ -125,13 +126,18 @@ int Batch(BatchFlags& f) {
     PrintError(plan.status().message());
     return 2;
   }
+  auto annotations = ParseAnnotations(f.annotation_flags);
+  if (!annotations.ok()) {
+    PrintError(annotations.status().message());
+    return 2;
+  }
   auto svc = WorkflowService::Connect(f.target.conn);
   if (!svc.ok()) {
     PrintError(svc.status().message());
     return 2;
   }
   Status started = StartWorkflow(svc->get(), &f.target, plan->workflow_type, f.task_queue,
-                                 plan->input, "quarry-batch");
+                                 plan->input, "quarry-batch", *annotations);
   if (!started.ok()) {
     PrintError(started.message());
     return 2;
@@ -179,6 +185,7 @@ void AddBatchCommand(CLI::App* app, int* exit_code) {
                 "Wait for the aggregate and print it; exit 0 when every run succeeded, 1 when "
                 "some failed, 2 when the batch itself failed");
   AddRunFlags(cmd, &f.run);
+  AddAnnotationFlags(cmd, &f.annotation_flags);
   cmd->callback([flags, exit_code]() { *exit_code = Batch(*flags); });
 }
 

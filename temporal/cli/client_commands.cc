@@ -40,6 +40,7 @@ struct StartFlags {
   Target target;
   std::string task_queue = kTaskQueueDefault;
   RunFlags run;
+  AnnotationFlags annotation_flags;
   bool wait = false;
 };
 
@@ -49,13 +50,19 @@ int Start(StartFlags& f) {
     PrintError(input.status().message());
     return 2;
   }
+  auto annotations = ParseAnnotations(f.annotation_flags);
+  if (!annotations.ok()) {
+    PrintError(annotations.status().message());
+    return 2;
+  }
   auto svc = Connect(f.target.conn);
   if (!svc.ok()) {
     PrintError(svc.status().message());
     return 2;
   }
   Status started =
-      StartWorkflow(svc->get(), &f.target, kExtractionWorkflow, f.task_queue, *input, "quarry");
+      StartWorkflow(svc->get(), &f.target, kExtractionWorkflow, f.task_queue, *input, "quarry",
+                    *annotations);
   if (!started.ok()) {
     PrintError(started.message());
     return 2;
@@ -82,6 +89,7 @@ void AddStart(CLI::App* app, int* exit_code) {
   cmd->add_flag("--wait", f.wait,
                 "Wait for the result, print it, exit with the code `quarry run` would give");
   AddRunFlags(cmd, &f.run);
+  AddAnnotationFlags(cmd, &f.annotation_flags);
   cmd->callback([flags, exit_code]() { *exit_code = Start(*flags); });
 }
 

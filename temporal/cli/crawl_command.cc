@@ -46,6 +46,7 @@ struct CrawlFlags {
   Target target;
   std::string task_queue = kTaskQueueDefault;
   RunFlags run;
+  AnnotationFlags annotation_flags;
   CrawlShape shape;
   bool wait = false;
 };
@@ -56,13 +57,19 @@ int Crawl(CrawlFlags& f) {
     PrintError(input.status().message());
     return 2;
   }
+  auto annotations = ParseAnnotations(f.annotation_flags);
+  if (!annotations.ok()) {
+    PrintError(annotations.status().message());
+    return 2;
+  }
   auto svc = WorkflowService::Connect(f.target.conn);
   if (!svc.ok()) {
     PrintError(svc.status().message());
     return 2;
   }
   Status started =
-      StartWorkflow(svc->get(), &f.target, kCrawlWorkflow, f.task_queue, *input, "quarry-crawl");
+      StartWorkflow(svc->get(), &f.target, kCrawlWorkflow, f.task_queue, *input, "quarry-crawl",
+                    *annotations);
   if (!started.ok()) {
     PrintError(started.message());
     return 2;
@@ -108,6 +115,7 @@ void AddCrawlCommand(CLI::App* app, int* exit_code) {
                 "Wait for the summary, print it, exit with the code `quarry run` would give for "
                 "the root's outcome");
   AddRunFlags(cmd, &f.run);
+  AddAnnotationFlags(cmd, &f.annotation_flags);
   cmd->callback([flags, exit_code]() { *exit_code = Crawl(*flags); });
 }
 

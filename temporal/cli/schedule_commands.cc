@@ -48,6 +48,7 @@ struct CreateFlags {
   std::string task_queue = kTaskQueueDefault;
   std::string workflow_id_prefix;
   RunFlags run;
+  AnnotationFlags annotation_flags;
 };
 
 int Create(CreateFlags& f) {
@@ -70,6 +71,11 @@ int Create(CreateFlags& f) {
     PrintError(input.status().message());
     return 2;
   }
+  auto annotations = ParseAnnotations(f.annotation_flags);
+  if (!annotations.ok()) {
+    PrintError(annotations.status().message());
+    return 2;
+  }
   auto svc = WorkflowService::Connect(f.conn);
   if (!svc.ok()) {
     PrintError(svc.status().message());
@@ -87,6 +93,7 @@ int Create(CreateFlags& f) {
   o.task_queue = f.task_queue;
   o.workflow_id = f.workflow_id_prefix.empty() ? f.schedule_id : f.workflow_id_prefix;
   o.input = *input;
+  o.annotations = *annotations;
   auto resp = (*svc)->CreateSchedule(BuildCreateScheduleRequest(o));
   if (!resp.ok()) {
     const Status& s = resp.status();
@@ -133,6 +140,7 @@ void AddCreate(CLI::App* schedule, int* exit_code) {
                   "Id of the started workflows, before the scheduled time the server appends "
                   "(default: the schedule id)");
   AddRunFlags(cmd, &f.run);
+  AddAnnotationFlags(cmd, &f.annotation_flags);
   cmd->callback([flags, exit_code]() { *exit_code = Create(*flags); });
 }
 

@@ -212,6 +212,7 @@ wfs::CreateScheduleRequest BuildCreateScheduleRequest(const CreateScheduleOption
   start->mutable_task_queue()->set_name(o.task_queue);
   start->mutable_task_queue()->set_kind(::temporal::api::enums::v1::TASK_QUEUE_KIND_NORMAL);
   *start->mutable_input() = JsonPayloads(o.input);
+  ApplyAnnotations(o.annotations, start);
   return req;
 }
 

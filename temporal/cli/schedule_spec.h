@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cli/annotations.h"
 #include "quarry/status.h"
 #include "temporal/api/workflowservice/v1/request_response.pb.h"
 
@@ -49,6 +50,7 @@ struct CreateScheduleOptions {
   std::string workflow_id;
   std::string task_queue;
   nlohmann::json input;
+  Annotations annotations;  // of every workflow the schedule starts
 };
 
 wfs::CreateScheduleRequest BuildCreateScheduleRequest(const CreateScheduleOptions& options);

@@ -40,7 +40,7 @@ std::string RandomSuffix() {
 
 Status StartWorkflow(WorkflowService* svc, Target* t, const std::string& workflow_type,
                      const std::string& task_queue, const json& input,
-                     const std::string& id_prefix) {
+                     const std::string& id_prefix, const Annotations& annotations) {
   if (t->workflow_id.empty()) t->workflow_id = id_prefix + "-" + RandomSuffix();
   wfs::StartWorkflowExecutionRequest req;
   req.set_namespace_(svc->options().namespace_name);
@@ -49,6 +49,7 @@ Status StartWorkflow(WorkflowService* svc, Target* t, const std::string& workflo
   req.mutable_task_queue()->set_name(task_queue);
   req.mutable_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
   *req.mutable_input() = JsonPayloads(input);
+  ApplyAnnotations(annotations, &req);
   req.set_identity(svc->options().identity);
   req.set_request_id(RandomSuffix() + RandomSuffix());
   // A short outage is ridden out; the request id makes a retry that follows a start whose answer

@@ -8,6 +8,7 @@
 
 #include "client/retry.h"
 #include "client/workflow_service.h"
+#include "cli/annotations.h"
 #include "quarry/status.h"
 
 namespace quarry::temporal::cli {
@@ -31,7 +32,7 @@ std::string RandomSuffix();
 // sets t->run_id. "workflow already running: <id>" when the id is taken.
 Status StartWorkflow(WorkflowService* svc, Target* t, const std::string& workflow_type,
                      const std::string& task_queue, const nlohmann::json& input,
-                     const std::string& id_prefix);
+                     const std::string& id_prefix, const Annotations& annotations = {});
 
 // Waits for the workflow to close, prints it as JSON and returns its exit code
 // (workflows/close_event.h).

@@ -81,7 +81,9 @@ class DevServer:
         # Not tagged: it outlives single tests, which must leave no tagged process behind.
         self.proc = subprocess.Popen(
             [TEMPORAL_CLI, "server", "start-dev", "--headless", "--ip", "127.0.0.1",
-             "--port", str(self.port), "--db-filename", str(self.db), "--log-level", "error"],
+             "--port", str(self.port), "--db-filename", str(self.db), "--log-level", "error",
+             # For the --search-attribute tests (test_temporal_workflow.py).
+             "--search-attribute", "QuarryEnv=Keyword"],
             stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
             env=_untagged_env(), start_new_session=True)
         deadline = time.monotonic() + timeout

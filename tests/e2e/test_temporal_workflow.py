@@ -1,6 +1,7 @@
 """QuarryExtractionWorkflow end to end: a real Temporal dev server, the real quarry-temporal worker
 and client, real Chromium, real Lode files (../shared/spec/temporal.md §3–§6)."""
 
+import base64
 import json
 import time
 
@@ -117,6 +118,38 @@ def test_a_script_missing_on_the_worker_fails_once_as_a_config_error(tenv, tmp_p
     assert [a["outcome"] for a in failure["details"]["attempts"]] == ["config_error"]
     # Refused before an executor started: no run, no event, not even a dataset directory.
     assert list(store.iterdir()) == []
+
+
+def test_search_attributes_and_memo_are_set_on_the_started_workflow(tenv, tmp_path):
+    store = tmp_path / "store"
+    store.mkdir()
+    tenv.worker()
+    r = tenv.start("wf-annotated", script=STATIC, store=store, wait=True,
+                   extra=["--search-attribute", "QuarryEnv=e2e-annotated",
+                          "--memo", "owner=ops", "--memo", "pages=3"])
+    assert r.returncode == 0, f"{r.stdout}\n{r.stderr}"
+    d = tenv.temporal("workflow", "describe", "--workflow-id", "wf-annotated", "--output", "json")
+    assert d.returncode == 0, d.stderr
+    info = json.loads(d.stdout)["workflowExecutionInfo"]
+    assert info["memo"]["fields"] == {"owner": "ops", "pages": 3}, info
+    sa = info["searchAttributes"]["indexedFields"]["QuarryEnv"]  # a raw payload, base64
+    assert base64.b64decode(sa["data"]) == b'"e2e-annotated"', sa
+
+    def listed():  # visibility lags the start by a moment
+        q = tenv.temporal("workflow", "list", "--query", 'QuarryEnv="e2e-annotated"',
+                          "--output", "json")
+        return q.returncode == 0 and "wf-annotated" in q.stdout
+    qh.wait_for(listed, timeout=20, what="the workflow listed by its search attribute")
+
+    # A search attribute the namespace does not have: the server's refusal, one line, exit 2.
+    bad = tenv.start("wf-bad-sa", script=STATIC, store=store,
+                     extra=["--search-attribute", "NotRegistered=x"])
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("Error: ") and bad.stderr.count("\n") == 1, bad.stderr
+    assert "NotRegistered" in bad.stderr, bad.stderr
+    malformed = tenv.start("wf-bad-memo", script=STATIC, store=store, extra=["--memo", "novalue"])
+    assert malformed.returncode == 2
+    assert malformed.stderr == 'Error: --memo "novalue": expected key=value\n'
 
 
 def test_notify_webhook_posts_the_final_outcome(tenv, tmp_path):
