@@ -121,8 +121,17 @@ void WorkflowWorker::Process(const wfs::PollWorkflowTaskQueueResponse& task,
                      "cannot read the history: " + paged.message());
   }
 
-  ReplayResult r =
-      ReplayHistory(factory_, task.workflow_execution(), task.workflow_type().name(), history);
+  std::vector<UpdateRequest> updates;
+  for (const auto& m : task.messages()) {
+    auto u = UpdateFromMessage(m);
+    if (!u.ok()) {
+      Warn("workflow task " + where + ": " + u.status().message());
+    } else if (*u) {
+      updates.push_back(std::move(**u));
+    }
+  }
+  ReplayResult r = ReplayHistory(factory_, task.workflow_execution(), task.workflow_type().name(),
+                                 history, updates);
   if (task.has_query()) {  // a query outside a workflow task: answered, nothing decided
     QueryAnswer answer = AnswerQuery(r, task.workflow_type().name(), task.query().query_type());
     wfs::RespondQueryTaskCompletedRequest req;
@@ -155,6 +164,7 @@ void WorkflowWorker::Process(const wfs::PollWorkflowTaskQueueResponse& task,
       req.set_namespace_(opts.namespace_name);
       req.set_identity(opts.identity);
       for (auto& c : r.commands) *req.add_commands() = std::move(c);
+      for (auto& m : r.messages) *req.add_messages() = std::move(m);
       for (const auto& [id, query] : task.queries()) {
         QueryAnswer a = AnswerQuery(r, task.workflow_type().name(), query.query_type());
         auto& answer = (*req.mutable_query_results())[id];

@@ -110,6 +110,24 @@ class BatchWorkflow : public Workflow {
     }
     return true;
   }
+  // The validated form of the signal: rejected with the reason, or answered with the change.
+  UpdateOutcome OnUpdate(WorkflowContext& ctx, const std::string& name,
+                         const std::optional<json>& input) override {
+    if (name != "set_max_parallel") {
+      return {false, nullptr, "unknown update " + name + ". KnownUpdates=[set_max_parallel]"};
+    }
+    auto n = IntArgument(input, "max_parallel");
+    if (!n || *n < 1 || *n > kMaxRunsPerWorkflow) {
+      return {false, nullptr,
+              "set_max_parallel needs an integer in 1.." + std::to_string(kMaxRunsPerWorkflow) +
+                  " (or {\"max_parallel\": n})"};
+    }
+    const int64_t previous = params_.max_parallel;
+    params_.max_parallel = *n;
+    StartMore(ctx);
+    return {true, {{"max_parallel", *n}, {"previous", previous}}, ""};
+  }
+
   std::vector<std::string> SignalNames() const override {
     return {"pause", "resume", "set_max_parallel", "cancel_run"};
   }

@@ -1,5 +1,6 @@
 #include "workflows/replay.h"
 
+#include <algorithm>
 #include <deque>
 #include <map>
 
@@ -41,6 +42,16 @@ class Context : public WorkflowContext {
   const TaskInfo& task() const override { return task_; }
   void set_task(const TaskInfo& t) { task_ = t; }
   std::vector<command_pb::Command> TakeCommands() { return std::exchange(out_, {}); }
+  size_t CommandCount() const { return out_.size(); }
+  bool closed() const { return closed_; }
+  // A PROTOCOL_MESSAGE command naming `message_id`, at `position` among this task's commands.
+  void InsertProtocolMessage(size_t position, const std::string& message_id) {
+    command_pb::Command c;
+    c.set_command_type(enums::COMMAND_TYPE_PROTOCOL_MESSAGE);
+    c.mutable_protocol_message_command_attributes()->set_message_id(message_id);
+    out_.insert(out_.begin() + static_cast<std::ptrdiff_t>(std::min(position, out_.size())),
+                std::move(c));
+  }
 
   void ScheduleActivity(const ActivityOptions& o) override {
     // Add() returns null once the workflow closed in this task: nothing more is scheduled.
@@ -156,7 +167,8 @@ std::vector<std::string> Waiting(const std::map<int64_t, std::string>& by_event,
 
 ReplayResult ReplayHistory(WorkflowFactory factory,
                            const ::temporal::api::common::v1::WorkflowExecution& execution,
-                           const std::string& workflow_type, const history_pb::History& history) {
+                           const std::string& workflow_type, const history_pb::History& history,
+                           const std::vector<UpdateRequest>& updates) {
   const auto& events = history.events();
   if (events.empty() || events[0].event_type() != enums::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED) {
     return Error(ReplayResult::Kind::kBadHistory,
@@ -196,6 +208,27 @@ ReplayResult ReplayHistory(WorkflowFactory factory,
   std::map<std::string, std::string> waiting_timers;
   bool delivering_current = false;
   std::vector<std::string> unhandled;  // signals of the current task no handler took
+  std::vector<protocol_pb::Message> messages;  // answers to the current task's updates
+
+  // An update, after the task's events: live (the current task) it is answered; on replay (read
+  // back from an UpdateAccepted event) it was accepted then and is applied again.
+  auto apply_update = [&](const UpdateRequest& u, bool live) {
+    if (ctx.closed()) {
+      if (live) messages.push_back(RejectionMessage(u, "the workflow is closing"));
+      return;
+    }
+    const size_t mark = ctx.CommandCount();
+    Workflow::UpdateOutcome o = wf->OnUpdate(ctx, u.name, u.input);
+    if (!live) return;
+    if (!o.accepted) {
+      messages.push_back(RejectionMessage(u, o.rejection));
+      return;
+    }
+    messages.push_back(AcceptanceMessage(u));
+    messages.push_back(ResponseMessage(u, o.result));
+    ctx.InsertProtocolMessage(mark, messages[messages.size() - 2].id());
+    ctx.InsertProtocolMessage(ctx.CommandCount(), messages.back().id());
+  };
 
   auto deliver = [&](const history_pb::HistoryEvent& e) {
     ActivityResolution r;
@@ -348,11 +381,24 @@ ReplayResult ReplayHistory(WorkflowFactory factory,
         delivering_current = current;
         for (const auto* p : pending) deliver(*p);
         pending.clear();
+        if (current) {
+          for (const auto& u : updates) apply_update(u, true);
+        } else {
+          // The updates this task accepted are recorded among its command events.
+          for (int j = i + 2; j < events.size(); ++j) {
+            const auto t = events[j].event_type();
+            if (t == enums::EVENT_TYPE_WORKFLOW_TASK_STARTED) break;
+            if (t == enums::EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED) {
+              apply_update(UpdateFromAcceptedEvent(events[j]), false);
+            }
+          }
+        }
         auto produced = ctx.TakeCommands();
         if (current) {
           ReplayResult r;
           r.commands = std::move(produced);
           r.unhandled_signals = std::move(unhandled);
+          r.messages = std::move(messages);
           r.waiting_on = Waiting(waiting_by_event, waiting_timers);
           r.workflow = std::move(wf);
           return r;

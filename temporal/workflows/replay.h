@@ -16,6 +16,7 @@
 
 #include "temporal/api/common/v1/message.pb.h"
 #include "temporal/api/history/v1/message.pb.h"
+#include "workflows/updates.h"
 #include "workflows/workflow.h"
 
 namespace quarry::temporal {
@@ -36,11 +37,15 @@ struct ReplayResult {
   std::shared_ptr<const Workflow> workflow;
   std::vector<std::string> waiting_on;
   std::vector<std::string> unhandled_signals;
+  // Answers to the current task's update requests (workflows/updates.h), in request order.
+  std::vector<protocol_pb::Message> messages;
 };
 
+// `updates`: the update requests that came with the current task, applied after its events.
 ReplayResult ReplayHistory(WorkflowFactory factory,
                            const ::temporal::api::common::v1::WorkflowExecution& execution,
                            const std::string& workflow_type,
-                           const ::temporal::api::history::v1::History& history);
+                           const ::temporal::api::history::v1::History& history,
+                           const std::vector<UpdateRequest>& updates = {});
 
 }  // namespace quarry::temporal

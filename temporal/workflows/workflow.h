@@ -119,6 +119,17 @@ class Workflow {
   }
   // The signal names OnSignal handles, for messages.
   virtual std::vector<std::string> SignalNames() const { return {}; }
+  // An update (workflows/updates.h): validate, then apply and answer. A rejection must change
+  // nothing (it is not in history, so replay never sees it). The default rejects every name.
+  struct UpdateOutcome {
+    bool accepted = false;
+    nlohmann::json result;  // accepted: the update's answer
+    std::string rejection;  // !accepted: why, one line
+  };
+  virtual UpdateOutcome OnUpdate(WorkflowContext& /*ctx*/, const std::string& name,
+                                 const std::optional<nlohmann::json>& /*input*/) {
+    return {false, nullptr, "unknown update " + name + ". KnownUpdates=[]"};
+  }
   // The `progress` query (workflows/queries.h): read-only, from the state after the last
   // completed workflow task.
   virtual nlohmann::json Progress() const = 0;

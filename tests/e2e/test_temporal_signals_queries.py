@@ -80,6 +80,22 @@ def test_a_batch_is_paused_widened_resumed_and_cancels_a_run_by_signal(tenv, tmp
                    for line in worker.output().splitlines())
     qh.wait_for(logged, timeout=15, what="the worker logging the unhandled signal")
 
+    # The update form validates and answers; a rejection changes nothing.
+    bad_update = tenv.temporal("workflow", "update", "execute", "--workflow-id", wid,
+                               "--name", "set_max_parallel", "--input", "0")
+    assert bad_update.returncode != 0
+    assert "set_max_parallel needs an integer in 1..500" in bad_update.stderr, bad_update.stderr
+    unknown = tenv.temporal("workflow", "update", "execute", "--workflow-id", wid,
+                            "--name", "speed_up", "--input", "1")
+    assert unknown.returncode != 0
+    assert "unknown update speed_up. KnownUpdates=[set_max_parallel]" in unknown.stderr
+    assert progress(tenv, wid)["max_parallel"] == 1
+    up = tenv.temporal("workflow", "update", "execute", "--workflow-id", wid,
+                       "--name", "set_max_parallel", "--input", "2", "--output", "json")
+    assert up.returncode == 0, up.stderr
+    assert json.loads(up.stdout)["result"] == {"max_parallel": 2, "previous": 1}, up.stdout
+    assert progress(tenv, wid)["max_parallel"] == 2
+
     signal(tenv, wid, "set_max_parallel", 3)
     signal(tenv, wid, "resume")
     qh.wait_for(lambda: progress(tenv, wid)["max_parallel"] == 3, timeout=15,

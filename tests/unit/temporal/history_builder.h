@@ -147,6 +147,19 @@ class HistoryBuilder {
     if (!input.is_null()) *a->mutable_input() = JsonPayloads(input);
     return *this;
   }
+  // WorkflowExecutionUpdateAccepted of update `id` (after the WorkflowTaskCompleted that accepted
+  // it).
+  HistoryBuilder& UpdateAccepted(const std::string& id, const std::string& name,
+                                 const nlohmann::json& input) {
+    auto* a = Add(enums::EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED)
+                  ->mutable_workflow_execution_update_accepted_event_attributes();
+    a->set_protocol_instance_id(id);
+    a->set_accepted_request_message_id(id + "/request");
+    a->mutable_accepted_request()->mutable_meta()->set_update_id(id);
+    a->mutable_accepted_request()->mutable_input()->set_name(name);
+    *a->mutable_accepted_request()->mutable_input()->mutable_args() = JsonPayloads(input);
+    return *this;
+  }
   HistoryBuilder& CancelRequested() {
     Add(enums::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED);
     return *this;

@@ -5,6 +5,7 @@
 
 #include "history_builder.h"
 #include "temporal/api/enums/v1/command_type.pb.h"
+#include "client/payload.h"
 #include "workflows/queries.h"
 #include "workflows/registry.h"
 #include "workflows/replay.h"
@@ -151,6 +152,68 @@ TEST(TemporalSignalsTest, AnUnknownSignalIsReportedInTheTaskThatReceivedItOnly) 
   one.Signaled("pause").TaskStarted();
   EXPECT_EQ(Replay(one, "QuarryExtractionWorkflow").unhandled_signals,
             (std::vector<std::string>{"pause"}));
+}
+
+UpdateRequest Update(const std::string& id, const std::string& name, const json& input) {
+  UpdateRequest u;
+  u.message_id = id + "/request";
+  u.protocol_instance_id = id;
+  u.request.mutable_meta()->set_update_id(id);
+  u.request.mutable_input()->set_name(name);
+  *u.request.mutable_input()->mutable_args() = JsonPayloads(input);
+  u.name = name;
+  u.input = input;
+  return u;
+}
+
+TEST(TemporalUpdatesTest, SetMaxParallelIsAcceptedWithProtocolCommandsOrRejectedWithoutAny) {
+  HistoryBuilder h(BatchInput(4, 1));
+  h.Task();
+  h.ActivityScheduled("run-0/attempt-1");
+  h.TaskStarted();
+  ReplayResult r = Replay(h);  // no updates: nothing to do
+  EXPECT_TRUE(r.messages.empty());
+
+  ::temporal::api::common::v1::WorkflowExecution ex;
+  ex.set_workflow_id("batch-s");
+  ex.set_run_id(kRunId);
+  r = ReplayHistory(&CreateWorkflow, ex, "BatchExtraction", h.history(),
+                    {Update("u1", "set_max_parallel", 0), Update("u2", "go_faster", 1)});
+  ASSERT_EQ(r.messages.size(), 2u);
+  EXPECT_TRUE(r.commands.empty());
+  for (const auto& m : r.messages) EXPECT_TRUE(m.body().Is<update_pb::Rejection>());
+  update_pb::Rejection rej;
+  ASSERT_TRUE(r.messages[1].body().UnpackTo(&rej));
+  EXPECT_EQ(rej.failure().message(), "unknown update go_faster. KnownUpdates=[set_max_parallel]");
+  EXPECT_EQ(rej.rejected_request_message_id(), "u2/request");
+
+  r = ReplayHistory(&CreateWorkflow, ex, "BatchExtraction", h.history(),
+                    {Update("u3", "set_max_parallel", 3)});
+  ASSERT_EQ(r.messages.size(), 2u);
+  EXPECT_TRUE(r.messages[0].body().Is<update_pb::Acceptance>());
+  update_pb::Response resp;
+  ASSERT_TRUE(r.messages[1].body().UnpackTo(&resp));
+  auto answer = DecodeSingleArgument(resp.outcome().success());
+  ASSERT_TRUE(answer.ok() && *answer);
+  EXPECT_EQ(**answer, (json{{"max_parallel", 3}, {"previous", 1}}));
+  // accept, the two runs the wider batch starts, complete
+  ASSERT_EQ(r.commands.size(), 4u);
+  EXPECT_EQ(r.commands[0].protocol_message_command_attributes().message_id(), "u3/accept");
+  EXPECT_EQ(ActivityIds(r), (std::vector<std::string>{"run-1/attempt-1", "run-2/attempt-1"}));
+  EXPECT_EQ(r.commands[3].protocol_message_command_attributes().message_id(), "u3/complete");
+
+  // Replayed from history, the accepted update is applied at the task that accepted it, and its
+  // activities match the recorded ones.
+  h.TaskCompleted().UpdateAccepted("u3", "set_max_parallel", 3);
+  h.ActivityScheduled("run-1/attempt-1");
+  h.ActivityScheduled("run-2/attempt-1");
+  h.Raw(enums::EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED);
+  h.TaskStarted();
+  r = Replay(h);
+  ASSERT_EQ(r.kind, ReplayResult::Kind::kCommands) << r.message;
+  EXPECT_TRUE(r.commands.empty());
+  EXPECT_EQ(Progress(r)["max_parallel"], 3);
+  EXPECT_EQ(Progress(r)["running"], 3);
 }
 
 TEST(TemporalQueriesTest, ProgressStackTraceAndUnknownQueries) {
