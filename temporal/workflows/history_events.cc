@@ -9,6 +9,30 @@ namespace quarry::temporal::internal {
 
 namespace enums = ::temporal::api::enums::v1;
 
+namespace {
+
+std::string PatchIdOf(const google::protobuf::Map<std::string, common_pb::Payloads>& details) {
+  auto it = details.find(kPatchMarkerIdKey);
+  if (it == details.end()) return "";
+  auto v = DecodeSingleArgument(it->second);
+  return v.ok() && *v && (*v)->is_string() ? (*v)->get<std::string>() : "";
+}
+
+}  // namespace
+
+std::set<std::string> PatchesOfTask(
+    const google::protobuf::RepeatedPtrField<history_pb::HistoryEvent>& events, int started) {
+  std::set<std::string> out;
+  for (int j = started + 1; j < events.size(); ++j) {
+    const auto& e = events[j];
+    if (e.event_type() == enums::EVENT_TYPE_WORKFLOW_TASK_STARTED) break;
+    if (e.event_type() != enums::EVENT_TYPE_MARKER_RECORDED) continue;
+    const auto& a = e.marker_recorded_event_attributes();
+    if (a.marker_name() == kPatchMarkerName) out.insert(PatchIdOf(a.details()));
+  }
+  return out;
+}
+
 std::string CommandKey::Describe() const {
   std::string name = enums::CommandType_Name(type);
   if (name.rfind("COMMAND_TYPE_", 0) == 0) name.erase(0, 13);
@@ -35,6 +59,11 @@ CommandKey KeyOf(const command_pb::Command& c) {
     case enums::COMMAND_TYPE_CANCEL_TIMER:
       k.id = c.cancel_timer_command_attributes().timer_id();
       break;
+    case enums::COMMAND_TYPE_RECORD_MARKER: {
+      const auto& a = c.record_marker_command_attributes();
+      k.id = a.marker_name() + ":" + PatchIdOf(a.details());
+      break;
+    }
     default:
       break;
   }
@@ -69,8 +98,15 @@ std::optional<CommandKey> CommandKeyOfEvent(const history_pb::HistoryEvent& e) {
       return CommandKey{enums::COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION, "", ""};
     case enums::EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
       return CommandKey{enums::COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION, "", ""};
+    case enums::EVENT_TYPE_MARKER_RECORDED: {
+      const auto& a = e.marker_recorded_event_attributes();
+      if (a.marker_name() != kPatchMarkerName) {
+        return CommandKey{enums::COMMAND_TYPE_UNSPECIFIED, "", EventName(e) + " " + a.marker_name()};
+      }
+      return CommandKey{enums::COMMAND_TYPE_RECORD_MARKER,
+                        a.marker_name() + ":" + PatchIdOf(a.details()), ""};
+    }
     // Command events of features our workflows never use: always a mismatch.
-    case enums::EVENT_TYPE_MARKER_RECORDED:
     case enums::EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
     case enums::EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
     case enums::EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:

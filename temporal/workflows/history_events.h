@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -16,6 +17,11 @@
 namespace quarry::temporal::internal {
 
 namespace history_pb = ::temporal::api::history::v1;
+
+// The marker WorkflowContext::Patched records: marker name, and the details key holding the
+// patch id (a json/plain string).
+inline constexpr char kPatchMarkerName[] = "quarry-patch";
+inline constexpr char kPatchMarkerIdKey[] = "patch_id";
 
 // What a command event in history, or a command of ours, stands for: its command type and the id
 // that names it (activity id, timer id, scheduled event id; empty for closing commands).
@@ -38,6 +44,10 @@ std::pair<int64_t, ChildResolution> ResolveChild(const history_pb::HistoryEvent&
 std::optional<std::string> RecordedRunId(const history_pb::HistoryEvent& e);
 // The scheduling event an activity or child resolution event closes.
 std::optional<int64_t> ResolvedWaitEvent(const history_pb::HistoryEvent& e);
+// The patch ids of the markers among the command events of the completed task whose
+// WorkflowTaskStarted is events[started] (up to the next WorkflowTaskStarted).
+std::set<std::string> PatchesOfTask(const google::protobuf::RepeatedPtrField<history_pb::HistoryEvent>& events,
+                                    int started);
 // "ACTIVITY_TASK_SCHEDULED" for EVENT_TYPE_ACTIVITY_TASK_SCHEDULED.
 std::string EventName(const history_pb::HistoryEvent& e);
 

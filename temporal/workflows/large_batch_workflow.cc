@@ -16,6 +16,10 @@ namespace {
 
 using nlohmann::json;
 
+// Reading a stopped chunk's outcomes from Lode came after LargeBatchExtraction first shipped:
+// workflows whose history decided a stopped chunk without it replay that decision unchanged.
+constexpr char kChunkOutcomesPatch[] = "chunk-outcomes-from-lode";
+
 class LargeBatchWorkflow : public Workflow {
   // A chunk whose runs' outcomes are being read from Lode.
   struct Recovering {
@@ -68,7 +72,7 @@ class LargeBatchWorkflow : public Workflow {
     running_.erase(it);
     if (r.kind == ChildResolution::Kind::kCompleted && r.result && r.result->is_object()) {
       aggregate_.Merge(*r.result);
-    } else if (Recoverable(r)) {
+    } else if (Recoverable(r) && ctx.Patched(kChunkOutcomesPatch)) {
       ScheduleChunkOutcomes(ctx, chunk, workflow_id, r);
     } else {
       aggregate_.AddFailedChunk(chunk, workflow_id, ChunkRuns(chunk), r.view.message);

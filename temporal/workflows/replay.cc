@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <set>
 
 #include "client/payload.h"
 #include "temporal/api/enums/v1/command_type.pb.h"
@@ -43,6 +44,26 @@ class Context : public WorkflowContext {
   void set_task(const TaskInfo& t) { task_ = t; }
   std::vector<command_pb::Command> TakeCommands() { return std::exchange(out_, {}); }
   size_t CommandCount() const { return out_.size(); }
+  // Before each task: whether it is the one being decided, and (replaying) the patch markers its
+  // command events hold.
+  void set_deciding(bool deciding, std::set<std::string> recorded_patches) {
+    deciding_ = deciding;
+    task_patches_ = std::move(recorded_patches);
+  }
+  bool Patched(const std::string& patch_id) override {
+    if (auto it = patches_.find(patch_id); it != patches_.end()) return it->second;
+    const bool taken = deciding_ || task_patches_.count(patch_id) > 0;
+    patches_[patch_id] = taken;
+    if (taken) {
+      auto* c = Add(enums::COMMAND_TYPE_RECORD_MARKER);
+      if (c) {
+        auto* a = c->mutable_record_marker_command_attributes();
+        a->set_marker_name(internal::kPatchMarkerName);
+        (*a->mutable_details())[internal::kPatchMarkerIdKey] = JsonPayloads(patch_id);
+      }
+    }
+    return taken;
+  }
   bool closed() const { return closed_; }
   // A PROTOCOL_MESSAGE command naming `message_id`, at `position` among this task's commands.
   void InsertProtocolMessage(size_t position, const std::string& message_id) {
@@ -146,6 +167,9 @@ class Context : public WorkflowContext {
   TaskInfo task_;
   std::vector<command_pb::Command> out_;
   bool closed_ = false;
+  bool deciding_ = false;
+  std::set<std::string> task_patches_;
+  std::map<std::string, bool> patches_;
 };
 
 ReplayResult Error(ReplayResult::Kind kind, std::string message) {
@@ -379,6 +403,7 @@ ReplayResult ReplayHistory(WorkflowFactory factory,
         ctx.set_task(
             {e.event_id(), started.history_size_bytes(), started.suggest_continue_as_new()});
         delivering_current = current;
+        ctx.set_deciding(current, current ? std::set<std::string>() : internal::PatchesOfTask(events, i));
         for (const auto* p : pending) deliver(*p);
         pending.clear();
         if (current) {

@@ -98,6 +98,12 @@ class WorkflowContext {
   // Closes this execution and starts the next run of the same workflow id, type and task queue
   // with `input` (history starts again from event 1).
   virtual void ContinueAsNew(const nlohmann::json& input) = 0;
+  // The patching primitive (like the SDKs' `patched` / GetVersion; docs/temporal.md "Changing
+  // workflow code"): whether this execution takes the code path introduced by change `patch_id`.
+  // Deciding a new task: true, and a marker records it in history. Replaying a task: true only if
+  // that task recorded the marker, so histories written before the change replay the old path.
+  // The first answer for an id holds for the rest of the execution.
+  virtual bool Patched(const std::string& patch_id) = 0;
 };
 
 class Workflow {

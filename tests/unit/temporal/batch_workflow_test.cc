@@ -397,16 +397,18 @@ TEST(TemporalLargeBatchWorkflowTest, ATerminatedChunkCountsTheRunsLodeShowsSucce
   ReplayResult r = Replay(h, "LargeBatchExtraction");
   ASSERT_EQ(r.kind, ReplayResult::Kind::kCommands) << r.message;
   ASSERT_EQ(ActivityIds(r), (std::vector<std::string>{"chunk-0/outcomes"}));
-  const auto& a = r.commands[0].schedule_activity_task_command_attributes();
+  ASSERT_EQ(r.commands.size(), 2u);  // the patch marker, then the activity
+  EXPECT_EQ(r.commands[0].command_type(), enums::COMMAND_TYPE_RECORD_MARKER);
+  const auto& a = r.commands[1].schedule_activity_task_command_attributes();
   EXPECT_EQ(a.activity_type().name(), "ReadQuarryChunkOutcomes");
-  json in = Input(r.commands[0]);
+  json in = Input(r.commands[1]);
   EXPECT_EQ(in["storage"], Defaults()["storage"]);
   EXPECT_EQ(in["chunk_run_id"], "chunk0-run");
   EXPECT_EQ(in["first_index"], 0);
   EXPECT_EQ(in["count"], 3);
   EXPECT_EQ(in["max_attempts"], 2);
 
-  h.TaskCompleted();
+  h.TaskCompleted().PatchMarker("chunk-outcomes-from-lode");
   int64_t rd = h.ActivityScheduled("chunk-0/outcomes");
   h.ActivityCompleted(rd, {{"succeeded", json::array({0, 2})}}).TaskStarted();
   json agg =
@@ -427,6 +429,7 @@ TEST(TemporalLargeBatchWorkflowTest, AnUnreadableLodeLeavesTheTerminatedChunkFai
   h.Task();
   int64_t c0 = h.ChildInitiated("batch-1/chunk-0");
   h.ChildStarted(c0).ChildTerminated(c0, "chunk0-run").Task();
+  h.PatchMarker("chunk-outcomes-from-lode");
   int64_t rd = h.ActivityScheduled("chunk-0/outcomes");
   h.ActivityFailed(rd, {"LODE_READ_ERROR", "reading the dataset: boom", false, std::nullopt})
       .TaskStarted();
@@ -438,6 +441,38 @@ TEST(TemporalLargeBatchWorkflowTest, AnUnreadableLodeLeavesTheTerminatedChunkFai
   EXPECT_NE(agg["failed_chunks"][0]["message"].get<std::string>().find(
                 "could not be read from Lode: reading the dataset: boom"),
             std::string::npos);
+}
+
+// The patching primitive at work: a history written before chunk outcomes were read from Lode
+// (no marker: the terminated chunk was counted failed and the batch completed in that task)
+// replays unchanged under today's code, while a task decided now takes the new path.
+TEST(TemporalLargeBatchWorkflowTest, AHistoryFromBeforeThePatchReplaysTheOldPath) {
+  json input = {{"defaults", Defaults()}, {"runs", Runs(2)}, {"chunk_size", 2}};
+  HistoryBuilder old(input);
+  old.Task();
+  int64_t c0 = old.ChildInitiated("batch-1/chunk-0");
+  old.ChildStarted(c0).ChildTerminated(c0, "chunk0-run").Task();
+  old.Completed();
+  ReplayResult r = Replay(old, "LargeBatchExtraction");
+  EXPECT_EQ(r.kind, ReplayResult::Kind::kCommands) << r.message;
+
+  // The same history, still deciding that task: the new path, marker first.
+  HistoryBuilder now(input);
+  now.Task();
+  c0 = now.ChildInitiated("batch-1/chunk-0");
+  now.ChildStarted(c0).ChildTerminated(c0, "chunk0-run").TaskStarted();
+  r = Replay(now, "LargeBatchExtraction");
+  ASSERT_EQ(r.commands.size(), 2u);
+  EXPECT_EQ(r.commands[0].command_type(), enums::COMMAND_TYPE_RECORD_MARKER);
+  EXPECT_EQ(ActivityIds(r), (std::vector<std::string>{"chunk-0/outcomes"}));
+
+  // A history that recorded the marker but lost the activity after it is caught.
+  HistoryBuilder broken(input);
+  broken.Task();
+  c0 = broken.ChildInitiated("batch-1/chunk-0");
+  broken.ChildStarted(c0).ChildTerminated(c0, "chunk0-run").Task();
+  broken.PatchMarker("chunk-outcomes-from-lode").Completed();
+  EXPECT_EQ(Replay(broken, "LargeBatchExtraction").kind, ReplayResult::Kind::kNonDeterministic);
 }
 
 TEST(TemporalLargeBatchWorkflowTest, AChangedChunkIdIsNonDeterministic) {

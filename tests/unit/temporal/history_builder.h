@@ -160,6 +160,13 @@ class HistoryBuilder {
     *a->mutable_accepted_request()->mutable_input()->mutable_args() = JsonPayloads(input);
     return *this;
   }
+  // The marker WorkflowContext::Patched records for `patch_id`.
+  HistoryBuilder& PatchMarker(const std::string& patch_id) {
+    auto* a = Add(enums::EVENT_TYPE_MARKER_RECORDED)->mutable_marker_recorded_event_attributes();
+    a->set_marker_name("quarry-patch");
+    (*a->mutable_details())["patch_id"] = JsonPayloads(patch_id);
+    return *this;
+  }
   HistoryBuilder& CancelRequested() {
     Add(enums::EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED);
     return *this;

@@ -187,6 +187,7 @@ class RenamingContext : public WorkflowContext {
   void Fail(const failure_pb::Failure& f) override { inner_.Fail(f); }
   void CancelWorkflow(const nlohmann::json& d) override { inner_.CancelWorkflow(d); }
   void ContinueAsNew(const nlohmann::json& in) override { inner_.ContinueAsNew(in); }
+  bool Patched(const std::string& id) override { return inner_.Patched(id); }
 
  private:
   WorkflowContext& inner_;
