@@ -101,6 +101,7 @@ StatusOr<BatchPlan> PlanBatch(const std::string& file, const RunFlags& run,
     plan.input["runs_file"] = path;
     plan.input["chunk_size"] = shape.chunk_size;
     plan.input["max_parallel_chunks"] = shape.max_parallel_chunks;
+    plan.input["continue_as_new_after"] = shape.continue_as_new_after;
   }
   const BatchKind kind =
       plan.workflow_type == kBatchWorkflow ? BatchKind::kBatch : BatchKind::kLarge;
@@ -175,6 +176,9 @@ void AddBatchCommand(CLI::App* app, int* exit_code) {
   cmd->add_option("--task-queue", f.task_queue, "Task queue of the workers")->capture_default_str();
   cmd->add_option("--max-parallel", f.shape.max_parallel,
                   "Runs in flight at once per workflow (per chunk for large batches)")
+      ->capture_default_str();
+  cmd->add_option("--continue-as-new-after", f.shape.continue_as_new_after,
+                  "History events after which a large batch continues as new (20..40000)")
       ->capture_default_str();
   cmd->add_option("--max-parallel-chunks", f.shape.max_parallel_chunks,
                   "Chunks (child workflows) running at once, large batches only")

@@ -23,6 +23,7 @@ struct BatchShape {
   int64_t max_parallel = 50;
   int64_t max_parallel_chunks = 4;
   int64_t chunk_size = 500;
+  int64_t continue_as_new_after = 10'000;  // large batches: history events per run of the chain
   // Above this many bytes of runs, even a small batch passes the file by reference.
   size_t max_inline_bytes = 256 * 1024;
 };

@@ -59,6 +59,14 @@ void BatchAggregate::AddFailedChunk(int64_t chunk, const std::string& workflow_i
   failed_chunks_.push_back(std::move(entry));
 }
 
+BatchAggregate BatchAggregate::FromJson(const json& j) {
+  BatchAggregate a;
+  if (!j.is_object()) return a;
+  a.Merge(j);
+  if (j.value("failed_runs_truncated", false) == true) a.truncated_ = true;
+  return a;
+}
+
 json BatchAggregate::ToJson(int64_t total) const {
   json j = {{"total", total},
             {"succeeded", succeeded_},

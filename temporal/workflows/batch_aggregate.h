@@ -29,6 +29,9 @@ class BatchAggregate {
 
   int64_t done() const { return succeeded_ + failed_ + canceled_; }
   nlohmann::json ToJson(int64_t total) const;
+  // The inverse of ToJson, for a LargeBatchExtraction that continued as new (wrong types count
+  // as 0, like Merge).
+  static BatchAggregate FromJson(const nlohmann::json& j);
 
  private:
   int64_t succeeded_ = 0;

@@ -33,6 +33,9 @@ StatusOr<BatchParams> ParseBatchParams(const json& input, BatchKind kind) {
   if (kind == BatchKind::kLarge) {
     QUARRY_RETURN_IF_ERROR(f.Int("chunk_size", &p.chunk_size));
     QUARRY_RETURN_IF_ERROR(f.Int("max_parallel_chunks", &p.max_parallel_chunks));
+    QUARRY_RETURN_IF_ERROR(f.Int("continue_as_new_after", &p.continue_as_new_after));
+    if (const json* carry = f.Object("carry", &st)) p.carry = *carry;
+    QUARRY_RETURN_IF_ERROR(st);
   }
   QUARRY_RETURN_IF_ERROR(f.Finish());
 
@@ -59,6 +62,12 @@ StatusOr<BatchParams> ParseBatchParams(const json& input, BatchKind kind) {
   }
   if (p.max_parallel_chunks < 1 || p.max_parallel_chunks > 100) {
     return InvalidArgumentError("\"max_parallel_chunks\" must be in 1..100");
+  }
+  if (p.continue_as_new_after < kMinLargeBatchContinueAsNewAfter ||
+      p.continue_as_new_after > kMaxLargeBatchContinueAsNewAfter) {
+    return InvalidArgumentError("\"continue_as_new_after\" must be in " +
+                                std::to_string(kMinLargeBatchContinueAsNewAfter) + ".." +
+                                std::to_string(kMaxLargeBatchContinueAsNewAfter));
   }
   if (p.first_index < 0 || p.runs_offset < 0 || p.runs_count < -1) {
     return InvalidArgumentError(

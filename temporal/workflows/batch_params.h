@@ -41,6 +41,10 @@ inline constexpr int64_t kMaxFailedRunsListed = 1000;
 
 enum class BatchKind { kBatch, kChunk, kLarge };
 
+inline constexpr int64_t kLargeBatchContinueAsNewAfter = 10'000;
+inline constexpr int64_t kMinLargeBatchContinueAsNewAfter = 20;
+inline constexpr int64_t kMaxLargeBatchContinueAsNewAfter = 40'000;
+
 struct BatchParams {
   nlohmann::json defaults = nlohmann::json::object();
   std::optional<nlohmann::json> runs;  // inline array
@@ -56,6 +60,10 @@ struct BatchParams {
   std::optional<NotifyParams> notify;
   int64_t chunk_size = kMaxRunsPerWorkflow;  // LargeBatchExtraction
   int64_t max_parallel_chunks = 4;
+  // LargeBatchExtraction: past this many history events it starts no more chunks and, once its
+  // running chunks closed, continues as new carrying {next_chunk, total, sha256, aggregate}.
+  int64_t continue_as_new_after = kLargeBatchContinueAsNewAfter;
+  std::optional<nlohmann::json> carry;  // set by the previous run of the chain
 };
 
 StatusOr<BatchParams> ParseBatchParams(const nlohmann::json& input, BatchKind kind);

@@ -19,6 +19,7 @@ using nlohmann::json;
 // Reading a stopped chunk's outcomes from Lode came after LargeBatchExtraction first shipped:
 // workflows whose history decided a stopped chunk without it replay that decision unchanged.
 constexpr char kChunkOutcomesPatch[] = "chunk-outcomes-from-lode";
+constexpr char kContinueAsNewPatch[] = "large-batch-continue-as-new";
 
 class LargeBatchWorkflow : public Workflow {
   // A chunk whose runs' outcomes are being read from Lode.
@@ -34,6 +35,18 @@ class LargeBatchWorkflow : public Workflow {
         [&](const nlohmann::json& in) { return ParseBatchParams(in, BatchKind::kLarge); });
     if (!params) return;
     params_ = std::move(*params);
+    if (params_.carry) {  // an earlier run of this chain started the chunks before next_chunk
+      const json& c = *params_.carry;
+      total_ = ::quarry::json::IntOr(c, "total", 0);
+      next_chunk_ = ::quarry::json::IntOr(c, "next_chunk", 0);
+      sha256_ = ::quarry::json::StringOr(c, "sha256", "");
+      aggregate_ = BatchAggregate::FromJson(c.value("aggregate", json::object()));
+      if (total_ < 1 || next_chunk_ < 0 || next_chunk_ > Chunks()) {
+        return FailConfig(ctx, "\"carry\" does not describe this batch");
+      }
+      StartMore(ctx);
+      return FinishIfDone(ctx);
+    }
     if (params_.runs) {
       total_ = static_cast<int64_t>(params_.runs->size());
       return StartMore(ctx);
@@ -116,8 +129,22 @@ class LargeBatchWorkflow : public Workflow {
     return std::min(params_.chunk_size, total_ - chunk * params_.chunk_size);
   }
 
+  // Past continue_as_new_after events (or the server's suggestion) no chunk starts; once the
+  // running ones closed, FinishIfDone continues as new. Behind a patch: histories that passed the
+  // threshold before this existed keep starting chunks.
+  bool Draining(WorkflowContext& ctx) {
+    if (draining_) return true;
+    const TaskInfo& t = ctx.task();
+    if (t.history_length < params_.continue_as_new_after && !t.continue_as_new_suggested) {
+      return false;
+    }
+    draining_ = ctx.Patched(kContinueAsNewPatch);
+    return draining_;
+  }
+
   void StartMore(WorkflowContext& ctx) {
     const std::string& id = ctx.info().workflow_id;
+    if (next_chunk_ < Chunks() && Draining(ctx)) return;
     while (static_cast<int64_t>(running_.size()) < params_.max_parallel_chunks &&
            next_chunk_ < Chunks()) {
       const int64_t chunk = next_chunk_++;
@@ -209,7 +236,16 @@ class LargeBatchWorkflow : public Workflow {
   }
 
   void FinishIfDone(WorkflowContext& ctx) {
-    if (running_.empty() && recovering_.empty() && next_chunk_ == Chunks()) NotifyOrFinish(ctx);
+    if (!running_.empty() || !recovering_.empty()) return;
+    if (next_chunk_ == Chunks()) return NotifyOrFinish(ctx);
+    if (draining_ && !cancel_requested_) {
+      json input = ctx.info().input.value_or(json::object());
+      input["carry"] = {{"next_chunk", next_chunk_},
+                        {"total", total_},
+                        {"sha256", sha256_},
+                        {"aggregate", aggregate_.ToJson(total_)}};
+      ctx.ContinueAsNew(input);
+    }
   }
 
   void NotifyOrFinish(WorkflowContext& ctx) {
@@ -237,6 +273,7 @@ class LargeBatchWorkflow : public Workflow {
   bool reading_ = false;
   bool notifying_ = false;
   bool cancel_requested_ = false;
+  bool draining_ = false;
 };
 
 }  // namespace

@@ -242,6 +242,45 @@ def test_a_terminated_chunk_reports_the_runs_that_succeeded(tenv, tmp_path):
     assert chunk["message"] == "child workflow terminated"
 
 
+# Continue-as-new of LargeBatchExtraction: the suite runs 60 runs in chunks of 5 with a 20-event
+# bound (several runs of the chain); QUARRY_BATCH_SCALE=1 runs 5,000 in chunks of 100.
+CAN_RUNS, CAN_CHUNK = (5000, 100) if SCALE else (60, 5)
+
+
+def test_a_large_batch_continues_as_new_and_runs_every_run_once(tenv, tmp_path):
+    store = tmp_path / "store"
+    store.mkdir()
+    wid = f"b-can-{CAN_RUNS}"
+    jobs = write_jobs(tmp_path / "jobs.jsonl", [{"job": {"n": i}} for i in range(CAN_RUNS)])
+    payload = {"defaults": {"script": PREPARE_ONLY, "source": "temporal-batch",
+                            "storage": {"backend": "fs", "path": str(store)}},
+               "runs_file": str(jobs), "chunk_size": CAN_CHUNK, "max_parallel_chunks": 2,
+               "max_parallel": 10, "continue_as_new_after": 20 if not SCALE else 200}
+    tenv.worker("--max-concurrent-activities", "4")
+    s = tenv.temporal("workflow", "start", "--type", "LargeBatchExtraction", "--task-queue",
+                      tenv.task_queue, "--workflow-id", wid, "--input", json.dumps(payload))
+    assert s.returncode == 0, s.stderr
+    code, out = tenv.result(wid, timeout=3000 if SCALE else 300)
+    assert code == 0, f"{out}\n{tenv.worker_logs()}"
+    agg = out["result"]
+    assert (agg["total"], agg["succeeded"], agg["failed"]) == (CAN_RUNS, CAN_RUNS, 0), agg
+
+    # The chain: several runs, each closed by continue-as-new but the last, none near a limit.
+    r = tenv.temporal("workflow", "list", "--query", f'WorkflowId="{wid}"', "--output", "json")
+    assert r.returncode == 0, r.stderr
+    runs = json.loads(r.stdout)
+    statuses = sorted(x["status"] for x in runs)
+    assert statuses.count("WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW") >= 2, statuses
+    assert statuses.count("WORKFLOW_EXECUTION_STATUS_COMPLETED") == 1, statuses
+    limit = 600 if SCALE else 200
+    for x in runs:
+        assert 0 < int(x["historyLength"]) < limit, x
+
+    by_job = runs_by_job(store)
+    assert set(by_job) == {f"{wid}/run-{i}" for i in range(CAN_RUNS)}
+    assert Counter(len(v) for v in by_job.values()) == {1: CAN_RUNS}
+
+
 def vm_hwm_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):

@@ -3,6 +3,8 @@
 // chunking into child workflows with deterministic ids, cancellation and notification.
 #include <gtest/gtest.h>
 
+#include <deque>
+
 #include "history_builder.h"
 #include "temporal/api/enums/v1/command_type.pb.h"
 #include "workflows/registry.h"
@@ -473,6 +475,87 @@ TEST(TemporalLargeBatchWorkflowTest, AHistoryFromBeforeThePatchReplaysTheOldPath
   broken.ChildStarted(c0).ChildTerminated(c0, "chunk0-run").Task();
   broken.PatchMarker("chunk-outcomes-from-lode").Completed();
   EXPECT_EQ(Replay(broken, "LargeBatchExtraction").kind, ReplayResult::Kind::kNonDeterministic);
+}
+
+// Drives a LargeBatchExtraction history: each task's child starts are recorded and the oldest
+// running chunk completes (one run, succeeded) before the next task. Returns the closing command.
+command_pb::Command DriveLargeBatch(HistoryBuilder& h, std::vector<std::string>* started) {
+  std::deque<int64_t> running;
+  h.TaskStarted();
+  for (int step = 0; step < 200; ++step) {
+    ReplayResult r = Replay(h, "LargeBatchExtraction");
+    EXPECT_EQ(r.kind, ReplayResult::Kind::kCommands) << r.message;
+    h.TaskCompleted();
+    for (const auto& c : r.commands) {
+      switch (c.command_type()) {
+        case enums::COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION: {
+          const std::string id = c.start_child_workflow_execution_command_attributes().workflow_id();
+          started->push_back(id);
+          int64_t init = h.ChildInitiated(id);
+          h.ChildStarted(init);
+          running.push_back(init);
+          break;
+        }
+        case enums::COMMAND_TYPE_RECORD_MARKER:
+          h.PatchMarker("large-batch-continue-as-new");
+          break;
+        default:
+          return c;  // closing
+      }
+    }
+    if (running.empty()) return {};
+    h.ChildCompleted(running.front(), {{"total", 1}, {"succeeded", 1}, {"failed", 0},
+                                       {"failed_runs", json::array()}});
+    running.pop_front();
+    h.TaskStarted();
+  }
+  return {};
+}
+
+// Past continue_as_new_after events no chunk starts; when the running ones closed, the workflow
+// continues as new carrying where it was, and the next run goes on from there to the end.
+TEST(TemporalLargeBatchWorkflowTest, ContinuesAsNewPastItsHistoryBoundCarryingTheAggregate) {
+  json input = {{"defaults", Defaults()},
+                {"runs", Runs(12)},
+                {"chunk_size", 1},
+                {"max_parallel_chunks", 2},
+                {"continue_as_new_after", 20}};
+  HistoryBuilder h(input);
+  std::vector<std::string> started;
+  command_pb::Command close = DriveLargeBatch(h, &started);
+  ASSERT_EQ(close.command_type(), enums::COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION);
+  auto next = DecodeSingleArgument(
+      close.continue_as_new_workflow_execution_command_attributes().input());
+  ASSERT_TRUE(next.ok() && *next);
+  const json carry = (**next)["carry"];
+  const int64_t n = static_cast<int64_t>(started.size());
+  EXPECT_GT(n, 0);
+  EXPECT_LT(n, 12);
+  EXPECT_EQ(carry["next_chunk"], n);
+  EXPECT_EQ(carry["total"], 12);
+  EXPECT_EQ(carry["aggregate"]["succeeded"], n);  // every started chunk finished first
+  EXPECT_EQ((**next)["runs"].size(), 12u);
+
+  // The chain goes on until every chunk ran once, chunk ids continuing where they stopped.
+  std::vector<std::string> all = started;
+  json in = **next;
+  for (int run = 0; run < 20; ++run) {
+    HistoryBuilder more(in);
+    std::vector<std::string> these;
+    command_pb::Command c = DriveLargeBatch(more, &these);
+    all.insert(all.end(), these.begin(), these.end());
+    if (c.command_type() == enums::COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION) {
+      auto agg = DecodeSingleArgument(c.complete_workflow_execution_command_attributes().result());
+      ASSERT_TRUE(agg.ok() && *agg);
+      EXPECT_EQ((**agg)["succeeded"], 12);
+      EXPECT_EQ((**agg)["total"], 12);
+      break;
+    }
+    ASSERT_EQ(c.command_type(), enums::COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION);
+    in = *DecodeSingleArgument(c.continue_as_new_workflow_execution_command_attributes().input()).value();
+  }
+  ASSERT_EQ(all.size(), 12u);
+  for (int c = 0; c < 12; ++c) EXPECT_EQ(all[c], "batch-1/chunk-" + std::to_string(c));
 }
 
 TEST(TemporalLargeBatchWorkflowTest, AChangedChunkIdIsNonDeterministic) {
