@@ -40,8 +40,8 @@ void AddAnnotationFlags(CLI::App* cmd, AnnotationFlags* f) {
 
 StatusOr<Annotations> ParseAnnotations(const AnnotationFlags& f) {
   Annotations a;
-  QUARRY_RETURN_IF_ERROR(ParsePairs("--search-attribute", f.search_attributes,
-                                    &a.search_attributes));
+  QUARRY_RETURN_IF_ERROR(
+      ParsePairs("--search-attribute", f.search_attributes, &a.search_attributes));
   QUARRY_RETURN_IF_ERROR(ParsePairs("--memo", f.memo, &a.memo));
   return a;
 }

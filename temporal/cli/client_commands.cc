@@ -60,9 +60,8 @@ int Start(StartFlags& f) {
     PrintError(svc.status().message());
     return 2;
   }
-  Status started =
-      StartWorkflow(svc->get(), &f.target, kExtractionWorkflow, f.task_queue, *input, "quarry",
-                    *annotations);
+  Status started = StartWorkflow(svc->get(), &f.target, kExtractionWorkflow, f.task_queue, *input,
+                                 "quarry", *annotations);
   if (!started.ok()) {
     PrintError(started.message());
     return 2;

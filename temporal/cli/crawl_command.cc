@@ -67,9 +67,8 @@ int Crawl(CrawlFlags& f) {
     PrintError(svc.status().message());
     return 2;
   }
-  Status started =
-      StartWorkflow(svc->get(), &f.target, kCrawlWorkflow, f.task_queue, *input, "quarry-crawl",
-                    *annotations);
+  Status started = StartWorkflow(svc->get(), &f.target, kCrawlWorkflow, f.task_queue, *input,
+                                 "quarry-crawl", *annotations);
   if (!started.ok()) {
     PrintError(started.message());
     return 2;

@@ -39,8 +39,8 @@ std::string RandomSuffix() {
 }
 
 Status StartWorkflow(WorkflowService* svc, Target* t, const std::string& workflow_type,
-                     const std::string& task_queue, const json& input,
-                     const std::string& id_prefix, const Annotations& annotations) {
+                     const std::string& task_queue, const json& input, const std::string& id_prefix,
+                     const Annotations& annotations) {
   if (t->workflow_id.empty()) t->workflow_id = id_prefix + "-" + RandomSuffix();
   wfs::StartWorkflowExecutionRequest req;
   req.set_namespace_(svc->options().namespace_name);

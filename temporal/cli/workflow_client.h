@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cli/annotations.h"
 #include "client/retry.h"
 #include "client/workflow_service.h"
-#include "cli/annotations.h"
 #include "quarry/status.h"
 
 namespace quarry::temporal::cli {

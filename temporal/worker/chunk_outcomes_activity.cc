@@ -49,8 +49,7 @@ ActivityOutcome ReadChunkOutcomes(const std::optional<json>& input) {
     return Failed(std::string(kChunkOutcomesActivity) + ": the batch's defaults name no storage",
                   true);
   }
-  auto store =
-      lode::OpenStore({st.backend, st.path, st.region, st.endpoint, st.s3_path_style});
+  auto store = lode::OpenStore({st.backend, st.path, st.region, st.endpoint, st.s3_path_style});
   if (!store.ok()) return Failed("opening the dataset: " + store.status().message(), false);
   auto scan = read::ScanDataset(**store, st.dataset);
   if (!scan.ok()) return Failed("reading the dataset: " + scan.status().message(), false);

@@ -4,11 +4,11 @@
 
 #include "client/failure.h"
 #include "client/history.h"
+#include "client/payload.h"
 #include "client/retry.h"
 #include "quarry/log.h"
 #include "temporal/api/enums/v1/query.pb.h"
 #include "worker/task_deadlines.h"
-#include "client/payload.h"
 #include "workflows/queries.h"
 #include "workflows/replay.h"
 
@@ -153,8 +153,8 @@ void WorkflowWorker::Process(const wfs::PollWorkflowTaskQueueResponse& task,
     for (const auto& n : r.workflow->SignalNames()) known += (known.empty() ? "" : ", ") + n;
     for (const auto& name : r.unhandled_signals) {
       Warn("workflow " + where + ": signal \"" + name + "\" has no handler in " +
-           task.workflow_type().name() + " (" + (known.empty() ? "it takes no signals" : "its signals: " + known) +
-           "); dropped");
+           task.workflow_type().name() + " (" +
+           (known.empty() ? "it takes no signals" : "its signals: " + known) + "); dropped");
     }
   }
   switch (r.kind) {

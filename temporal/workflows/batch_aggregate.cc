@@ -49,12 +49,13 @@ void BatchAggregate::Merge(const json& r) {
 void BatchAggregate::AddFailedChunk(int64_t chunk, const std::string& workflow_id, int64_t runs,
                                     const std::string& message,
                                     const std::optional<std::vector<int64_t>>& succeeded_indices) {
-  const int64_t ok =
-      succeeded_indices ? std::min<int64_t>(runs, static_cast<int64_t>(succeeded_indices->size()))
-                        : 0;
+  const int64_t ok = succeeded_indices
+                         ? std::min<int64_t>(runs, static_cast<int64_t>(succeeded_indices->size()))
+                         : 0;
   succeeded_ += ok;
   failed_ += runs - ok;
-  json entry = {{"chunk", chunk}, {"workflow_id", workflow_id}, {"runs", runs}, {"message", message}};
+  json entry = {
+      {"chunk", chunk}, {"workflow_id", workflow_id}, {"runs", runs}, {"message", message}};
   if (succeeded_indices) entry["succeeded_indices"] = *succeeded_indices;
   failed_chunks_.push_back(std::move(entry));
 }

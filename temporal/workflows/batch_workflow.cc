@@ -136,8 +136,8 @@ class BatchWorkflow : public Workflow {
     json a = Aggregate();
     a.erase("failed_runs");
     a.erase("failed_runs_truncated");
-    a["done"] = a["succeeded"].get<int64_t>() + a["failed"].get<int64_t>() +
-                a["canceled"].get<int64_t>();
+    a["done"] =
+        a["succeeded"].get<int64_t>() + a["failed"].get<int64_t>() + a["canceled"].get<int64_t>();
     a["running"] = in_flight_;
     a["queued"] = Total() - next_;
     a["paused"] = paused_;
@@ -211,8 +211,7 @@ class BatchWorkflow : public Workflow {
   }
 
   void StartMore(WorkflowContext& ctx) {
-    while (!cancel_requested_ && !paused_ && in_flight_ < params_.max_parallel &&
-           next_ < Total()) {
+    while (!cancel_requested_ && !paused_ && in_flight_ < params_.max_parallel && next_ < Total()) {
       const int64_t local = next_++;
       const int64_t index = params_.first_index + local;
       if (cancel_before_start_.count(local)) {

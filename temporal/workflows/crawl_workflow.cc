@@ -93,14 +93,15 @@ class CrawlWorkflow : public Workflow {
     const CrawlCounters& c = state_.counters;
     json running = json::array();
     for (const auto& [index, r] : running_) running.push_back(r->run.run_id());
-    return {{"accepted", c.accepted},
-            {"succeeded", c.succeeded},
-            {"failed", c.failed},
-            {"canceled", c.canceled},
-            {"running", static_cast<int64_t>(running_.size())},
-            {"queued", static_cast<int64_t>(state_.queue.size())},
-            {"running_run_ids", std::move(running)},
-            {"enqueue", {{"received", c.received}, {"deduped", c.deduped}, {"skipped", c.skipped()}}}};
+    return {
+        {"accepted", c.accepted},
+        {"succeeded", c.succeeded},
+        {"failed", c.failed},
+        {"canceled", c.canceled},
+        {"running", static_cast<int64_t>(running_.size())},
+        {"queued", static_cast<int64_t>(state_.queue.size())},
+        {"running_run_ids", std::move(running)},
+        {"enqueue", {{"received", c.received}, {"deduped", c.deduped}, {"skipped", c.skipped()}}}};
   }
 
  private:

@@ -101,7 +101,8 @@ std::optional<CommandKey> CommandKeyOfEvent(const history_pb::HistoryEvent& e) {
     case enums::EVENT_TYPE_MARKER_RECORDED: {
       const auto& a = e.marker_recorded_event_attributes();
       if (a.marker_name() != kPatchMarkerName) {
-        return CommandKey{enums::COMMAND_TYPE_UNSPECIFIED, "", EventName(e) + " " + a.marker_name()};
+        return CommandKey{enums::COMMAND_TYPE_UNSPECIFIED, "",
+                          EventName(e) + " " + a.marker_name()};
       }
       return CommandKey{enums::COMMAND_TYPE_RECORD_MARKER,
                         a.marker_name() + ":" + PatchIdOf(a.details()), ""};
@@ -118,7 +119,6 @@ std::optional<CommandKey> CommandKeyOfEvent(const history_pb::HistoryEvent& e) {
       return std::nullopt;
   }
 }
-
 
 std::pair<int64_t, ChildResolution> ResolveChild(const history_pb::HistoryEvent& e) {
   ChildResolution r;
@@ -209,6 +209,5 @@ std::string EventName(const history_pb::HistoryEvent& e) {
   if (name.rfind("EVENT_TYPE_", 0) == 0) name.erase(0, 11);
   return name;
 }
-
 
 }  // namespace quarry::temporal::internal

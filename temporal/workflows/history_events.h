@@ -46,8 +46,8 @@ std::optional<std::string> RecordedRunId(const history_pb::HistoryEvent& e);
 std::optional<int64_t> ResolvedWaitEvent(const history_pb::HistoryEvent& e);
 // The patch ids of the markers among the command events of the completed task whose
 // WorkflowTaskStarted is events[started] (up to the next WorkflowTaskStarted).
-std::set<std::string> PatchesOfTask(const google::protobuf::RepeatedPtrField<history_pb::HistoryEvent>& events,
-                                    int started);
+std::set<std::string> PatchesOfTask(
+    const google::protobuf::RepeatedPtrField<history_pb::HistoryEvent>& events, int started);
 // "ACTIVITY_TASK_SCHEDULED" for EVENT_TYPE_ACTIVITY_TASK_SCHEDULED.
 std::string EventName(const history_pb::HistoryEvent& e);
 

@@ -267,7 +267,7 @@ class LargeBatchWorkflow : public Workflow {
   int64_t total_ = 0;
   std::string sha256_;
   int64_t next_chunk_ = 0;
-  std::map<std::string, int64_t> running_;  // child workflow id -> chunk
+  std::map<std::string, int64_t> running_;        // child workflow id -> chunk
   std::map<std::string, Recovering> recovering_;  // outcomes activity id -> its chunk
   BatchAggregate aggregate_;
   bool reading_ = false;

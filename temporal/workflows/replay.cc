@@ -207,7 +207,7 @@ ReplayResult ReplayHistory(WorkflowFactory factory,
   std::map<std::string, int64_t> scheduled_by_activity;  // activity id -> scheduled event id
   std::map<int64_t, std::string> activity_by_scheduled;
   std::map<int64_t, std::string> run_id_by_scheduled;  // the run_id its recorded input names
-  std::map<int64_t, std::string> child_by_initiated;  // initiated event id -> child workflow id
+  std::map<int64_t, std::string> child_by_initiated;   // initiated event id -> child workflow id
   Context ctx(&scheduled_by_activity);
   {
     StartInfo& info = ctx.mutable_info();
@@ -231,7 +231,7 @@ ReplayResult ReplayHistory(WorkflowFactory factory,
   std::map<int64_t, std::string> waiting_by_event;
   std::map<std::string, std::string> waiting_timers;
   bool delivering_current = false;
-  std::vector<std::string> unhandled;  // signals of the current task no handler took
+  std::vector<std::string> unhandled;          // signals of the current task no handler took
   std::vector<protocol_pb::Message> messages;  // answers to the current task's updates
 
   // An update, after the task's events: live (the current task) it is answered; on replay (read
@@ -403,7 +403,8 @@ ReplayResult ReplayHistory(WorkflowFactory factory,
         ctx.set_task(
             {e.event_id(), started.history_size_bytes(), started.suggest_continue_as_new()});
         delivering_current = current;
-        ctx.set_deciding(current, current ? std::set<std::string>() : internal::PatchesOfTask(events, i));
+        ctx.set_deciding(current,
+                         current ? std::set<std::string>() : internal::PatchesOfTask(events, i));
         for (const auto* p : pending) deliver(*p);
         pending.clear();
         if (current) {

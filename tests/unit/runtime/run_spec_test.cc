@@ -14,7 +14,8 @@ namespace fs = std::filesystem;
 
 class ScratchDir {
  public:
-  ScratchDir() : path_(fs::temp_directory_path() / ("run_spec_test_" + std::to_string(::getpid()))) {
+  ScratchDir()
+      : path_(fs::temp_directory_path() / ("run_spec_test_" + std::to_string(::getpid()))) {
     fs::create_directories(path_);
   }
   ~ScratchDir() {

@@ -2,11 +2,11 @@
 // params -> RunSpec translation, invalid params, and the orphan guard's process kill.
 #include <gtest/gtest.h>
 
-#include <cstdio>
-#include <fstream>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <cstdio>
+#include <fstream>
 
 #include <cerrno>
 #include <filesystem>

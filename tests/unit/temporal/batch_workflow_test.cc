@@ -393,7 +393,8 @@ TEST(TemporalLargeBatchWorkflowTest, ATerminatedChunkCountsTheRunsLodeShowsSucce
   int64_t c0 = h.ChildInitiated("batch-1/chunk-0");
   int64_t c1 = h.ChildInitiated("batch-1/chunk-1");
   h.ChildStarted(c0).ChildStarted(c1);
-  h.ChildCompleted(c1, {{"total", 2}, {"succeeded", 2}, {"failed", 0}, {"failed_runs", json::array()}})
+  h.ChildCompleted(c1,
+                   {{"total", 2}, {"succeeded", 2}, {"failed", 0}, {"failed_runs", json::array()}})
       .ChildTerminated(c0, "chunk0-run")
       .TaskStarted();
   ReplayResult r = Replay(h, "LargeBatchExtraction");
@@ -489,7 +490,8 @@ command_pb::Command DriveLargeBatch(HistoryBuilder& h, std::vector<std::string>*
     for (const auto& c : r.commands) {
       switch (c.command_type()) {
         case enums::COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION: {
-          const std::string id = c.start_child_workflow_execution_command_attributes().workflow_id();
+          const std::string id =
+              c.start_child_workflow_execution_command_attributes().workflow_id();
           started->push_back(id);
           int64_t init = h.ChildInitiated(id);
           h.ChildStarted(init);
@@ -504,8 +506,9 @@ command_pb::Command DriveLargeBatch(HistoryBuilder& h, std::vector<std::string>*
       }
     }
     if (running.empty()) return {};
-    h.ChildCompleted(running.front(), {{"total", 1}, {"succeeded", 1}, {"failed", 0},
-                                       {"failed_runs", json::array()}});
+    h.ChildCompleted(
+        running.front(),
+        {{"total", 1}, {"succeeded", 1}, {"failed", 0}, {"failed_runs", json::array()}});
     running.pop_front();
     h.TaskStarted();
   }
@@ -524,8 +527,8 @@ TEST(TemporalLargeBatchWorkflowTest, ContinuesAsNewPastItsHistoryBoundCarryingTh
   std::vector<std::string> started;
   command_pb::Command close = DriveLargeBatch(h, &started);
   ASSERT_EQ(close.command_type(), enums::COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION);
-  auto next = DecodeSingleArgument(
-      close.continue_as_new_workflow_execution_command_attributes().input());
+  auto next =
+      DecodeSingleArgument(close.continue_as_new_workflow_execution_command_attributes().input());
   ASSERT_TRUE(next.ok() && *next);
   const json carry = (**next)["carry"];
   const int64_t n = static_cast<int64_t>(started.size());
@@ -552,7 +555,8 @@ TEST(TemporalLargeBatchWorkflowTest, ContinuesAsNewPastItsHistoryBoundCarryingTh
       break;
     }
     ASSERT_EQ(c.command_type(), enums::COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION);
-    in = *DecodeSingleArgument(c.continue_as_new_workflow_execution_command_attributes().input()).value();
+    in = *DecodeSingleArgument(c.continue_as_new_workflow_execution_command_attributes().input())
+              .value();
   }
   ASSERT_EQ(all.size(), 12u);
   for (int c = 0; c < 12; ++c) EXPECT_EQ(all[c], "batch-1/chunk-" + std::to_string(c));

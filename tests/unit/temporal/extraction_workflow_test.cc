@@ -131,8 +131,7 @@ TEST(TemporalExtractionWorkflowTest, AfterAResetLineageFollowsTheRunIdHistoryRec
   HistoryBuilder h(Input());
   h.Task();
   int64_t s1 = h.ActivityScheduled("attempt-1", {{"run_id", old_run_id}, {"attempt", 1}});
-  h.ActivityFailed(s1, {"SCRIPT_ERROR", "boom", false, json{{"outcome", "script_error"}}})
-      .Task();
+  h.ActivityFailed(s1, {"SCRIPT_ERROR", "boom", false, json{{"outcome", "script_error"}}}).Task();
   h.TimerStarted("backoff-2").TimerFired("backoff-2").TaskStarted();
   ReplayResult r = Replay(h);
   ASSERT_EQ(r.kind, ReplayResult::Kind::kCommands) << r.message;

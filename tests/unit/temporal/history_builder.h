@@ -43,8 +43,7 @@ class HistoryBuilder {
 
   // Returns the scheduled event id.
   // `input`: what the scheduling command carried (null: none recorded).
-  int64_t ActivityScheduled(const std::string& activity_id,
-                            const nlohmann::json& input = nullptr) {
+  int64_t ActivityScheduled(const std::string& activity_id, const nlohmann::json& input = nullptr) {
     auto* e = Add(enums::EVENT_TYPE_ACTIVITY_TASK_SCHEDULED);
     e->mutable_activity_task_scheduled_event_attributes()->set_activity_id(activity_id);
     if (!input.is_null()) {

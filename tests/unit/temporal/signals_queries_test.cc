@@ -3,9 +3,9 @@
 // progress and __stack_trace queries and the SDKs' error for an unknown query.
 #include <gtest/gtest.h>
 
+#include "client/payload.h"
 #include "history_builder.h"
 #include "temporal/api/enums/v1/command_type.pb.h"
-#include "client/payload.h"
 #include "workflows/queries.h"
 #include "workflows/registry.h"
 #include "workflows/replay.h"
@@ -144,9 +144,8 @@ TEST(TemporalSignalsTest, AnUnknownSignalIsReportedInTheTaskThatReceivedItOnly) 
   EXPECT_TRUE(Replay(h).unhandled_signals.empty());  // replayed, not received again
 
   // A single-run workflow takes no signals.
-  HistoryBuilder one({{"script", "/s.mjs"},
-                      {"source", "shop"},
-                      {"storage", {{"backend", "fs"}, {"path", "/d"}}}});
+  HistoryBuilder one(
+      {{"script", "/s.mjs"}, {"source", "shop"}, {"storage", {{"backend", "fs"}, {"path", "/d"}}}});
   one.Task();
   one.ActivityScheduled("attempt-1");
   one.Signaled("pause").TaskStarted();
