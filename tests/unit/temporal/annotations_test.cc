@@ -12,7 +12,7 @@ namespace {
 
 using nlohmann::json;
 
-TEST(AnnotationsTest, ValuesAreJsonWhenTheyParseElseText) {
+TEST(TemporalAnnotationsTest, ValuesAreJsonWhenTheyParseElseText) {
   AnnotationFlags f;
   f.search_attributes = {"QuarryEnv=prod", "QuarryPages=12"};
   f.memo = {"owner=\"team a\"", "tags=[\"x\",\"y\"]", "note=a=b"};
@@ -25,7 +25,7 @@ TEST(AnnotationsTest, ValuesAreJsonWhenTheyParseElseText) {
   EXPECT_EQ(a->memo.at("note"), "a=b");  // split at the first '='
 }
 
-TEST(AnnotationsTest, MalformedPairsAreOneLineErrors) {
+TEST(TemporalAnnotationsTest, MalformedPairsAreOneLineErrors) {
   AnnotationFlags f;
   f.memo = {"novalue"};
   EXPECT_EQ(ParseAnnotations(f).status().message(), "--memo \"novalue\": expected key=value");
@@ -37,7 +37,7 @@ TEST(AnnotationsTest, MalformedPairsAreOneLineErrors) {
             "--search-attribute \"K=2\": key \"K\" given twice");
 }
 
-TEST(AnnotationsTest, AScheduleStartsEveryWorkflowWithThem) {
+TEST(TemporalAnnotationsTest, AScheduleStartsEveryWorkflowWithThem) {
   CreateScheduleOptions o;
   o.schedule_id = "s";
   o.workflow_id = "w";
