@@ -134,7 +134,7 @@ ConfigFile Parse(const YAML::Node& root, const Reader& r) {
       std::string at = "proxies." + name;
       YAML::Node pool = kv.second;
       r.CheckKeys(pool, at, {"strategy", "endpoints", "sticky", "recency_window"});
-      ConfigProxyPool out;
+      proxy::Pool out;
       out.name = name;
       out.strategy = r.Str(pool["strategy"], at + ".strategy");
       if (YAML::Node eps = pool["endpoints"]; eps && !eps.IsNull()) {
@@ -142,7 +142,7 @@ ConfigFile Parse(const YAML::Node& root, const Reader& r) {
         for (size_t i = 0; i < eps.size(); ++i) {
           std::string eat = at + ".endpoints[" + std::to_string(i) + "]";
           r.CheckKeys(eps[i], eat, {"protocol", "host", "port", "username", "password"});
-          ConfigProxyEndpoint e;
+          proxy::Endpoint e;
           e.protocol = r.Str(eps[i]["protocol"], eat + ".protocol");
           e.host = r.Str(eps[i]["host"], eat + ".host");
           e.port = r.Int(eps[i]["port"], eat + ".port");
@@ -153,8 +153,9 @@ ConfigFile Parse(const YAML::Node& root, const Reader& r) {
       }
       if (YAML::Node st = pool["sticky"]) {
         r.CheckKeys(st, at + ".sticky", {"scope", "ttl_ms"});
-        out.sticky_scope = r.Str(st["scope"], at + ".sticky.scope");
-        out.sticky_ttl_ms = r.Opt<int64_t>(st["ttl_ms"], at + ".sticky.ttl_ms", "an integer");
+        out.sticky =
+            proxy::Sticky{r.Str(st["scope"], at + ".sticky.scope"),
+                          r.Opt<int64_t>(st["ttl_ms"], at + ".sticky.ttl_ms", "an integer")};
       }
       out.recency_window =
           r.Opt<int64_t>(pool["recency_window"], at + ".recency_window", "an integer");
@@ -164,9 +165,11 @@ ConfigFile Parse(const YAML::Node& root, const Reader& r) {
               [](const auto& a, const auto& b) { return a.name < b.name; });
   }
   if (YAML::Node p = root["proxy"]) {
-    r.CheckKeys(p, "proxy", {"pool", "strategy"});
+    r.CheckKeys(p, "proxy", {"pool", "strategy", "bench_after", "bench_for"});
     c.proxy.pool = r.Str(p["pool"], "proxy.pool");
     c.proxy.strategy = r.Str(p["strategy"], "proxy.strategy");
+    c.proxy.bench_after = r.Opt<int64_t>(p["bench_after"], "proxy.bench_after", "an integer");
+    c.proxy.bench_for = r.OptDur(p["bench_for"], "proxy.bench_for");
   }
   if (YAML::Node a = root["adapter"]) {
     r.CheckKeys(a, "adapter", {"type", "url", "channel", "headers", "timeout", "retries"});

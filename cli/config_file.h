@@ -9,23 +9,10 @@
 #include <vector>
 
 #include "quarry/duration.h"
+#include "quarry/proxy/pool.h"
 #include "quarry/status.h"
 
 namespace quarry::cli {
-
-struct ConfigProxyEndpoint {
-  std::string protocol, host;
-  int64_t port = 0;
-  std::optional<std::string> username, password;
-};
-
-struct ConfigProxyPool {
-  std::string name, strategy;
-  std::vector<ConfigProxyEndpoint> endpoints;
-  std::optional<std::string> sticky_scope;
-  std::optional<int64_t> sticky_ttl_ms;
-  std::optional<int64_t> recency_window;
-};
 
 struct ConfigSink {
   std::string type, delivery, url, stream_key;
@@ -52,9 +39,13 @@ struct ConfigFile {
     int64_t buffer_events = 0, buffer_bytes = 0, flush_count = 0;
     Duration flush_interval{0};
   } policy;
-  std::vector<ConfigProxyPool> proxies;  // sorted by name
+  std::vector<proxy::Pool> proxies;  // sorted by name
   struct {
     std::string pool, strategy;
+    // Endpoint health (docs/proxies.md): consecutive failures that bench an endpoint, and for
+    // how long. Additions to §7.4.
+    std::optional<int64_t> bench_after;
+    std::optional<Duration> bench_for;
   } proxy;
   struct {
     std::string type, url, channel;

@@ -20,6 +20,7 @@
 #include "fanout_command.h"
 #include "notify.h"
 #include "progress_line.h"
+#include "proxy_options.h"
 #include "quarry/duration.h"
 #include "quarry/lode/open_store.h"
 #include "quarry/lode/store.h"
@@ -68,6 +69,8 @@ struct RunFlags {
   std::vector<std::string> executor_env;  // credential names passed to the script anyway
   bool quiet = false, dry_run = false;
   FanoutFlags fanout;  // §4.1 rows 36–38, --child-retries, --resume
+  ProxyFlags proxy;    // §4.1 rows 22–27
+  std::optional<ConfigFile> loaded_config;
   // §10.1: the reusable browser server unless this is set (or an explicit endpoint is given).
   bool no_browser_reuse = false;
   int browser_idle_timeout_s = 0;  // config browser_idle_timeout; 0 = not set
@@ -90,6 +93,20 @@ T OrFail(StatusOr<T> v) {
 }
 
 int DryRun(const RunFlags& f, const std::string& executor, const std::string& resolve_from);
+
+// §4.3 step 15: the pool sources, then the run's one committed selection (D4).
+void SelectProxy(const RunFlags& f, run::RunConfig* config) {
+  auto warn = [](const std::string& w) { log::Warning(w); };
+  ProxySources sources = OrFail(
+      LoadProxySources(f.loaded_config ? &*f.loaded_config : nullptr, f.proxy.proxy_config, warn));
+  config->proxy_pool =
+      OrFail(RunPoolClient(sources, f.proxy, config->meta.job_id.value_or(""), warn));
+  if (!config->proxy_pool) return;
+  StatusOr<proxy::Selection> sel = config->proxy_pool->Select();
+  if (!sel.ok()) Fail("proxy selection failed: " + sel.status().message());
+  config->proxy = sel->endpoint;
+  config->proxy_selection = std::move(sel).value();
+}
 
 // §10.1 inputs; the idle timeout of a server this run may start: QUARRY_BROWSER_IDLE_TIMEOUT,
 // else config browser_idle_timeout, else 60 s.
@@ -140,11 +157,6 @@ void ApplyConfig(RunFlags& f, const ConfigFile& c) {
   // Config can turn reuse off; --no-browser-reuse=false turns it back on (§4.2).
   if (!f.Set("--no-browser-reuse") && c.no_browser_reuse) f.no_browser_reuse = true;
   f.browser_idle_timeout_s = c.browser_idle_timeout_s;
-  // Sections parsed and validated, but whose features this build does not have yet: refuse
-  // rather than silently ignore what the user asked for.
-  if (!c.proxies.empty() || !c.proxy.pool.empty() || !c.proxy.strategy.empty()) {
-    Fail("failed to load config: proxy pools are not available in this build yet");
-  }
   Merge(f, "--adapter", &f.adapter, c.adapter.type);
   Merge(f, "--adapter-url", &f.adapter_url, c.adapter.url);
   Merge(f, "--adapter-channel", &f.adapter_channel, c.adapter.channel);
@@ -226,6 +238,7 @@ int Execute(RunFlags& f) {
     StatusOr<ConfigFile> config = LoadConfigFile(f.config);
     if (!config.ok()) Fail("failed to load config: " + config.status().message());
     ApplyConfig(f, *config);
+    f.loaded_config = std::move(config).value();
   }
   if (!f.dry_run) {
     if (f.source.empty()) missing.push_back("--source");
@@ -275,6 +288,7 @@ int Execute(RunFlags& f) {
   FillIntegrations(f, &spec);
   run::RunConfig config =
       OrFail(run::BuildRunConfig(spec, [](const std::string& w) { log::Warning(w); }));
+  SelectProxy(f, &config);
   BrowserChoiceInput browser_in = BrowserInput(f, config);
   config.env_pass_through = OrFail(run::ParseExecutorEnvNames(f.executor_env));
   // An idle script would keep its executor and Chromium alive after a `kill -9` of quarry until
@@ -425,6 +439,8 @@ void AddRunCommand(CLI::App* app, int* exit_code) {
                 "server (needed for stealth evasions)");
   cmd->add_flag("--dry-run", f.dry_run, "Validate the script only");
   AddFanoutFlags(cmd, &f.fanout);
+  AddProxySourceFlag(cmd, &f.proxy);
+  AddProxySelectionFlags(cmd, &f.proxy);
   cmd->add_option("--report", f.report, "Write the JSON report to this path (- = stderr)");
   cmd->add_option("--source", f.source, "Source partition value (required)");
   cmd->add_option("--category", f.category, "Category partition value");

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, ConnectionTransport, Page, PuppeteerNode } from 'puppeteer-core';
 import type { ProxyEndpoint } from '@quarry/sdk';
 import { chromiumArgs, findChromium } from './chromium.js';
+import { answerProxyAuth } from './proxy-auth.js';
 import { errorMessage, isTargetGone, logLine } from './stderr.js';
 
 type Launcher = { launch(options: object): Promise<Browser> };
@@ -180,6 +181,11 @@ export interface RunBrowser {
   context: BrowserContext;
   page: Page;
   mode: 'launch' | 'connect';
+  /**
+   * True once a main-frame navigation got 407 from the run's proxy: Chromium answered the
+   * challenge with the pool's credentials and the proxy refused them (docs/proxies.md).
+   */
+  proxyAuthRejected(): boolean;
   /** Closes page and context, then disconnects (connect) or closes the browser (launch). */
   close(): Promise<void>;
 }
@@ -243,7 +249,8 @@ async function shutdown(browser: Browser, mode: 'launch' | 'connect'): Promise<v
 
 /**
  * Acquires the run's browser (launch or connect), a fresh context carrying the proxy (D4) and a
- * page; credentials go only through page authentication, never into a URL or argument.
+ * page; credentials go only through page authentication (to proxy challenges only, never to a
+ * site's), never into a URL or argument.
  */
 export async function openRunBrowser(endpoint: string | null, proxy: ProxyEndpoint | null): Promise<RunBrowser> {
   const mode = endpoint ? 'connect' : 'launch';
@@ -254,14 +261,13 @@ export async function openRunBrowser(endpoint: string | null, proxy: ProxyEndpoi
     );
     const page = await context.newPage();
     await pluginSetupsSettled(page.target());
-    if (proxy?.username && proxy.password) {
-      await page.authenticate({ username: proxy.username, password: proxy.password });
-    }
+    const auth = proxy?.username && proxy.password ? await answerProxyAuth(page, proxy.username, proxy.password) : null;
     return {
       browser,
       context,
       page,
       mode,
+      proxyAuthRejected: () => auth?.rejected() ?? false,
       close: async () => {
         // A launched browser takes its pages and contexts with it; in a shared browser they
         // must be closed one by one before disconnecting.

@@ -142,6 +142,16 @@ export async function runLifecycle(
     logLine(`script failed: ${errorStack(err) ?? errorMessage(err)}`);
     if (mod.onError && !chain.terminal) await swallow('onError hook', () => mod.onError!(err, ctx));
   }
+  // A page the proxy refused is the proxy's error page, not the site: the run fails, naming the
+  // cause (the runtime adds which endpoint).
+  if (!thrown && rb.proxyAuthRejected()) {
+    thrown = {
+      error: new Error(
+        'the proxy answered 407 Proxy Authentication Required to a page navigation: it refused the credentials',
+      ),
+    };
+    logLine('script failed: the proxy refused the credentials (407)');
+  }
 
   if (mod.beforeTerminal && chain.sinkHealthy && !chain.terminal) {
     const signal: TerminalSignal = thrown ? { outcome: 'error', error: thrown.error } : { outcome: 'completed' };

@@ -18,7 +18,8 @@ run::RunConfig ChildRunConfig(const run::RunConfig& root, const Task& task,
   c.source = task.source;
   c.category = task.category;
   c.adapter.reset();
-  c.proxy.reset();
+  c.proxy.reset();  // selected again from c.proxy_pool by the launcher
+  c.proxy_selection.reset();
   c.observer = {};
   c.fanout = task.link;
   return c;
@@ -30,6 +31,19 @@ AttemptResult RunLauncher::Run(const Task& task, const Attempt& attempt,
   run::RunConfig config = ChildRunConfig(root_, task, attempt);
   const log::RunContext ctx{config.meta.run_id, config.meta.attempt, config.meta.job_id,
                             config.meta.parent_run_id};
+  if (config.proxy_pool) {
+    // Each child makes its own committed selection with the root's inputs (D4).
+    StatusOr<proxy::Selection> sel = config.proxy_pool->Select();
+    if (!sel.ok()) {
+      AttemptResult failed;
+      failed.outcome = run::Outcome::kScriptError;
+      failed.message = "proxy selection failed: " + sel.status().message();
+      log::Write(log::Level::kWarn, "fan-out: child run not started: " + failed.message, &ctx);
+      return failed;
+    }
+    config.proxy = sel->endpoint;
+    config.proxy_selection = std::move(sel).value();
+  }
   config.observer.on_event = on_event;
   config.observer.on_stderr_line = [ctx](std::string_view line) {
     log::Write(log::Level::kDebug, line, &ctx, R"({"stream":"executor_stderr"})");

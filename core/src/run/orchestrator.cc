@@ -24,6 +24,7 @@
 #include "run/ingestor.h"
 #include "run/orchestrator_internal.h"
 #include "run/outcome.h"
+#include "run/proxy_feedback.h"
 #include "run/run_request.h"
 #include "run/stderr_buffer.h"
 
@@ -165,7 +166,9 @@ RunResult RunOrchestrator::Impl::Execute(CancelToken* cancel) {
   policy::Policy* const policy = pipe.policy.get();
 
   stderr_.on_line = c_.observer.on_stderr_line;
-  Ingestor ingestor(c_.meta, policy, pipe.writer.get(), &pipe.log_ctx, c_.observer.on_event);
+  ProxyFeedback proxy_feedback(c_);
+  Ingestor ingestor(c_.meta, policy, pipe.writer.get(), &pipe.log_ctx,
+                    proxy_feedback.Observe(c_.observer.on_event));
 
   if (in.cause == AbnormalCause::kNone && !c_.browser_ws_endpoint.empty()) {
     if (Status probe = ProbeBrowserEndpoint(c_.browser_ws_endpoint); !probe.ok()) {
@@ -247,7 +250,7 @@ RunResult RunOrchestrator::Impl::Execute(CancelToken* cancel) {
     ProxyEndpoint p;
     p.protocol = in.run_result->proxy_protocol;
     p.host = in.run_result->proxy_host;
-    p.port = static_cast<int>(in.run_result->proxy_port);
+    p.port = static_cast<int64_t>(in.run_result->proxy_port);
     p.username = in.run_result->proxy_username;
     r.proxy_used = p;
   } else if (c_.proxy) {
@@ -255,6 +258,7 @@ RunResult RunOrchestrator::Impl::Execute(CancelToken* cancel) {
     r.proxy_used->password.reset();
   }
   r.stderr_text = stderr_.Text();
+  proxy_feedback.RunEnded(&r);
 
   if (in.cause == AbnormalCause::kStream) {
     m.executor_crash_total = 1;

@@ -15,6 +15,7 @@
 #include "quarry/lode/run_writer.h"
 #include "quarry/lode/store.h"
 #include "quarry/policy/policy.h"
+#include "quarry/proxy/pool_client.h"
 #include "quarry/sinks/event_sinks.h"
 #include "quarry/status.h"
 
@@ -31,13 +32,7 @@ struct RunMeta {
 // attempt == 1 has no parent; attempt > 1 must have one. Errors name the rule.
 Status ValidateRunMeta(const RunMeta& meta);
 
-struct ProxyEndpoint {
-  std::string protocol;  // http | https | socks5
-  std::string host;
-  int port = 0;
-  std::optional<std::string> username;
-  std::optional<std::string> password;
-};
+using ProxyEndpoint = proxy::Endpoint;
 
 // Progress callbacks, called on the run's ingestion thread. All optional.
 struct RunObserver {
@@ -68,6 +63,10 @@ struct RunConfig {
   std::optional<adapters::AdapterConfig> adapter;
 
   std::optional<ProxyEndpoint> proxy;
+  // The pool `proxy` was selected from, when it came from one (D4): the run reports rotate_proxy
+  // and the endpoint's health back to it, and each fan-out child selects from it again.
+  std::shared_ptr<proxy::PoolClient> proxy_pool;
+  std::optional<proxy::Selection> proxy_selection;
   std::string browser_ws_endpoint;
   std::optional<Duration> timeout;  // whole-run limit (D8)
   // How long the run waits for its end-of-run flush and for the metrics write (§3.8, D2). Not

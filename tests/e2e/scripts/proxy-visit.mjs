@@ -1,0 +1,14 @@
+// Proxy pools end to end: visits job.url through the run's proxy and emits what the site saw
+// (the Via header tinyproxy adds names the proxy). job.rotate asks for another endpoint next
+// time; job.visit=false skips the page (the run only reports the endpoint it was given).
+export default async function proxyVisit(ctx) {
+  const { page, job } = ctx;
+  if (job.visit !== false) {
+    const res = await page.goto(job.url, { waitUntil: 'domcontentloaded' });
+    const body = await page.$eval('body', (b) => b.textContent);
+    await ctx.emit.item({ item_type: 'visit', data: { status: res.status(), body } });
+  } else {
+    await ctx.emit.item({ item_type: 'visit', data: { skipped: true } });
+  }
+  if (job.rotate) await ctx.emit.rotateProxy({ reason: 'blocked' });
+}
