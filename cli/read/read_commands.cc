@@ -12,6 +12,7 @@
 #include "quarry/log.h"
 #include "quarry/version.h"
 #include "read/load_dataset.h"
+#include "read/proxy_commands.h"
 #include "read/responses.h"
 #include "tui/app.h"
 
@@ -292,6 +293,7 @@ void AddReadCommands(CLI::App* app, int* exit_code) {
   AddStats(app, exit_code);
   AddList(app, exit_code);
   AddDebug(app, exit_code);
+  AddProxyReadCommands(app, exit_code);
   AddVersion(app, exit_code);
 }
 

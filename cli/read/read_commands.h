@@ -1,6 +1,6 @@
 // The read-only commands (cli-and-integrations.md §5): inspect run|job|task|executor,
 // stats runs|jobs|tasks|executors|metrics, list runs|jobs|executors, debug ipc, and version.
-// (inspect proxy, stats proxies, list pools and debug resolve proxy belong to the proxy pools.)
+// The proxy leaves (inspect proxy, stats proxies, list pools, debug resolve proxy): proxy_commands.h.
 #pragma once
 
 #include <CLI/CLI.hpp>

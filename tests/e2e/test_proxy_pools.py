@@ -158,6 +158,17 @@ def assert_no_password(tmp_path, results):
             assert PASSWORD.encode() not in path.read_bytes(), path
 
 
+def read(tmp_path, *args, fmt="json"):
+    r = qh.run_quarry([*args, "--format", fmt], env={"QUARRY_STATE_DIR": str(tmp_path / "state")})
+    assert r.returncode == 0, r.describe()
+    assert PASSWORD not in r.stdout + r.stderr
+    return json.loads(r.stdout) if fmt == "json" else r.stdout
+
+
+def state_bytes(tmp_path) -> dict:
+    return {p.name: p.read_bytes() for p in (tmp_path / "state").iterdir()}
+
+
 def rr_config(tmp_path, net):
     p = net["proxies"]
     return write_config(tmp_path / "q.yaml", {"rr": {"strategy": "round_robin", "endpoints": [
@@ -179,6 +190,9 @@ def test_round_robin_visits_each_endpoint_in_turn_across_runs(tmp_path, net):
         assert f"/rr-{i}" in p[name].requests(), (name, p[name].requests()[-2000:])
         for other in set(p) - {name}:
             assert f"/rr-{i}" not in p[other].requests(), other
+        # inspect proxy reads the persisted state: the index the next selection returns.
+        view = read(tmp_path, "inspect", "proxy", "rr", "--config", str(cfg))
+        assert view["runtime"]["round_robin_index"] == (i + 1) % 3, view
     # The authenticated proxy got the credentials (its page loaded); the summary and the report
     # name the endpoint without the password.
     assert "=== Proxy ===" in results[2].stdout and "scraper" in results[2].stdout
@@ -188,6 +202,22 @@ def test_round_robin_visits_each_endpoint_in_turn_across_runs(tmp_path, net):
                             "SELECT state FROM pool_state"], capture_output=True, text=True)
     if state.returncode == 0:  # the sqlite3 shell is optional; the file bytes are checked below
         assert json.loads(state.stdout)["requests"] == 4
+    assert read(tmp_path, "stats", "proxies") == [
+        {"pool": "rr", "requests": 4, "failures": 0, "last_used_at": read(
+            tmp_path, "inspect", "proxy", "rr", "--config", str(cfg))["runtime"]["last_used_at"]}]
+    assert read(tmp_path, "list", "pools") == [{"name": "rr", "strategy": "round_robin"}]
+    # debug resolve proxy peeks; --commit applies to an in-memory copy only (D11.26).
+    before = state_bytes(tmp_path)
+    for flags in ([], ["--commit"], ["--commit"]):
+        got = read(tmp_path, "debug", "resolve", "proxy", "rr", "--config", str(cfg), *flags)
+        assert got == {"endpoint": {"protocol": "http", "host": "127.0.0.1", "port": p["proxy-b"].port},
+                       "committed": bool(flags)}, got
+    assert state_bytes(tmp_path) == before
+    for fmt in ("table", "yaml"):
+        for cmd in (["inspect", "proxy", "rr", "--config", str(cfg)], ["stats", "proxies"],
+                    ["list", "pools", "--config", str(cfg)],
+                    ["debug", "resolve", "proxy", "rr", "--config", str(cfg)]):
+            assert "rr" in read(tmp_path, *cmd, fmt=fmt) or cmd[0] == "debug"
     assert_no_password(tmp_path, results)
 
 
@@ -214,6 +244,7 @@ def test_sticky_job_keeps_its_endpoint_and_rotate_proxy_moves_the_next_run(tmp_p
         assert r.returncode == 0, r.describe()
         after.append(seen_via(tmp_path, f"st-after-{i}"))
     assert after[0] != first and after[1] == after[0], (first, after)
+    assert read(tmp_path, "stats", "proxies")[0]["failures"] == 1
 
 
 def test_a_wrong_password_fails_the_run_with_a_clear_message(tmp_path, net):
@@ -290,6 +321,10 @@ def test_a_failing_endpoint_is_benched_after_consecutive_failures(tmp_path, net)
     # Two failures in a row bench the dead endpoint: the last two runs both go through proxy-a.
     assert outcomes == [(1, dead), (0, p["proxy-a"].port), (1, dead), (0, p["proxy-a"].port),
                         (0, p["proxy-a"].port)], outcomes
+    health = read(tmp_path, "inspect", "proxy", "flaky", "--config", str(cfg))["health"]
+    assert health[0]["benched"] and health[0]["consecutive_failures"] == 2, health
+    assert health[0]["benched_until"] is not None and health[0]["failures"] == 2
+    assert not health[1]["benched"] and health[1]["successes"] == 3, health
 
 
 def test_a_site_asking_for_credentials_never_gets_the_proxy_password(tmp_path, net):
