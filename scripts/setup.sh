@@ -13,7 +13,7 @@ APT_PACKAGES=(
   libcurl4-openssl-dev libhiredis-dev libsqlite3-dev libssl-dev libxml2-dev uuid-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libgtest-dev libgmock-dev libbenchmark-dev
-  libncurses-dev tmux
+  libncurses-dev tmux tinyproxy
   chromium redis-server procps openssl nodejs npm python3
 )
 

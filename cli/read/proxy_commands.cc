@@ -81,9 +81,9 @@ StatusOr<Inputs> Load(const ProxyLeaf& leaf) {
     if (!c.ok()) return InvalidArgumentError("failed to load config: " + c.status().message());
     config = std::move(c).value();
   }
-  QUARRY_ASSIGN_OR_RETURN(
-      in.sources, LoadProxySources(config ? &*config : nullptr, leaf.proxy.proxy_config,
-                                   [](const std::string& w) { log::Warning(w); }));
+  QUARRY_ASSIGN_OR_RETURN(in.sources,
+                          LoadProxySources(config ? &*config : nullptr, leaf.proxy.proxy_config,
+                                           [](const std::string& w) { log::Warning(w); }));
   // A host that never selected has no state yet: read commands do not create it.
   const std::string dir = proxy::StateStore::DefaultDir();
   struct stat st {};
@@ -140,7 +140,8 @@ StatusOr<ordered_json> InspectPool(const std::string& name, Inputs& in) {
     proxy::PoolState copy = s;
     proxy::SelectionRequest rr;
     rr.strategy = "round_robin";
-    auto next = proxy::Select(*pool, &copy, rr, false, now, in.sources.rules, proxy::SystemRandom());
+    auto next =
+        proxy::Select(*pool, &copy, rr, false, now, in.sources.rules, proxy::SystemRandom());
     if (next.ok()) rr_index = next->index;
   }
   runtime["round_robin_index"] = rr_index;
@@ -168,24 +169,21 @@ StatusOr<ordered_json> InspectPool(const std::string& name, Inputs& in) {
     e["last_failure_at"] = Time(h.last_failure_at_ms);
     health.push_back(e);
   }
-  ordered_json j{{"name", name},
-                 {"strategy", pool ? pool->strategy : s.strategy},
-                 {"endpoint_cnt", n},
-                 {"sticky", StickyJson(pool ? pool->sticky : s.sticky)},
-                 {"runtime", runtime},
-                 {"health", health}};
+  ordered_json j{{"name", name},       {"strategy", pool ? pool->strategy : s.strategy},
+                 {"endpoint_cnt", n},  {"sticky", StickyJson(pool ? pool->sticky : s.sticky)},
+                 {"runtime", runtime}, {"health", health}};
   return j;
 }
 
 }  // namespace
 
 void AddProxyReadCommands(CLI::App* app, int* exit_code) {
-  ProxyLeaf& inspect =
-      NewLeaf(app->get_subcommand("inspect"), "proxy",
-              "Show a proxy pool: strategy, selection state and endpoint health");
+  ProxyLeaf& inspect = NewLeaf(app->get_subcommand("inspect"), "proxy",
+                               "Show a proxy pool: strategy, selection state and endpoint health");
   inspect.cmd->add_option("pool-name", inspect.pool, "The pool-name");
   inspect.cmd->callback([&inspect, exit_code] {
-    Run(inspect, Family::kInspect, [&inspect](Inputs& in) { return InspectPool(inspect.pool, in); },
+    Run(
+        inspect, Family::kInspect, [&inspect](Inputs& in) { return InspectPool(inspect.pool, in); },
         exit_code);
   });
 
@@ -201,7 +199,8 @@ void AddProxyReadCommands(CLI::App* app, int* exit_code) {
               out.push_back({{"name", p.name}, {"strategy", p.strategy}});
             }
           } else {
-            for (const auto& [n, s] : in.states) out.push_back({{"name", n}, {"strategy", s.strategy}});
+            for (const auto& [n, s] : in.states)
+              out.push_back({{"name", n}, {"strategy", s.strategy}});
           }
           return out;
         },
@@ -264,9 +263,9 @@ void AddProxyReadCommands(CLI::App* app, int* exit_code) {
           req.origin = resolve.proxy.origin;
           req.job_id = resolve.job_id;
           // D11.26: even with --commit only this in-memory copy changes.
-          StatusOr<proxy::Selection> sel = proxy::Select(*pool, &copy, req, resolve.commit,
-                                                         proxy::NowMs(), in.sources.rules,
-                                                         proxy::SystemRandom());
+          StatusOr<proxy::Selection> sel =
+              proxy::Select(*pool, &copy, req, resolve.commit, proxy::NowMs(), in.sources.rules,
+                            proxy::SystemRandom());
           if (!sel.ok()) {
             return InvalidArgumentError("proxy selection failed: " + sel.status().message());
           }

@@ -60,6 +60,13 @@ void AddRunFlags(CLI::App* cmd, RunFlags* flags) {
   cmd->add_option("--heartbeat-timeout", f.heartbeat_timeout, "Per attempt (default 60s)");
   cmd->add_option("--schedule-to-start-timeout", f.schedule_to_start_timeout,
                   "Per attempt (default 5m)");
+  cmd->add_option("--proxy-pool", f.proxy_pool,
+                  "Each attempt selects its proxy from this pool of the worker (its --config)");
+  cmd->add_option("--proxy-strategy", f.proxy_strategy,
+                  "Override the pool's strategy: round_robin, random or sticky");
+  cmd->add_option("--proxy-sticky-key", f.proxy_sticky_key, "Sticky selection key");
+  cmd->add_option("--proxy-domain", f.proxy_domain, "Domain for sticky scope domain");
+  cmd->add_option("--proxy-origin", f.proxy_origin, "Origin for sticky scope origin");
   cmd->add_option("--notify-url", f.notify_url,
                   "POST the final outcome here (NotifyWebhook activity)");
   cmd->add_option("--notify-header", f.notify_headers,
@@ -103,6 +110,19 @@ StatusOr<json> BuildWorkflowInput(const RunFlags& f) {
   if (f.Set("--storage-sync")) storage["sync"] = f.storage_sync;
   if (f.Set("--storage-dataset")) storage["dataset"] = f.storage_dataset;
   if (!storage.empty()) in["storage"] = storage;
+  if (f.Set("--proxy-pool")) {
+    json px{{"pool", f.proxy_pool}};
+    if (f.Set("--proxy-strategy")) px["strategy"] = f.proxy_strategy;
+    if (f.Set("--proxy-sticky-key")) px["sticky_key"] = f.proxy_sticky_key;
+    if (f.Set("--proxy-domain")) px["domain"] = f.proxy_domain;
+    if (f.Set("--proxy-origin")) px["origin"] = f.proxy_origin;
+    in["proxy"] = px;
+  } else if (f.Set("--proxy-strategy") || f.Set("--proxy-sticky-key") || f.Set("--proxy-domain") ||
+             f.Set("--proxy-origin")) {
+    return InvalidArgumentError(
+        "--proxy-strategy, --proxy-sticky-key, --proxy-domain and "
+        "--proxy-origin need --proxy-pool");
+  }
   json retry = json::object();
   if (f.Set("--max-attempts")) retry["max_attempts"] = f.max_attempts;
   if (f.Set("--initial-interval")) retry["initial_interval"] = f.initial_interval;

@@ -26,6 +26,8 @@ struct RunFlags {
   std::string start_to_close_timeout, heartbeat_timeout, schedule_to_start_timeout;
   std::string notify_url;
   std::vector<std::string> notify_headers;
+  // A proxy pool of the worker (input `proxy` {pool, strategy, sticky_key, domain, origin}).
+  std::string proxy_pool, proxy_strategy, proxy_sticky_key, proxy_domain, proxy_origin;
 
   // Only flags given on the command line go into the input, so the workflow's defaults apply to
   // the rest.

@@ -8,6 +8,8 @@
 
 #include "cli/connection_flags.h"
 #include "client/retry.h"
+#include "config_file.h"    // quarry's own CLI library: the --config file
+#include "proxy_options.h"  // and its proxy pools
 #include "quarry/duration.h"
 #include "quarry/log.h"
 #include "quarry/orphan_guard.h"
@@ -30,7 +32,31 @@ struct WorkerFlags {
   std::string browser_ws_endpoint;
   bool no_browser_reuse = false;
   std::string browser_idle_timeout;  // "" = QUARRY_BROWSER_IDLE_TIMEOUT, else 60 s
+  // Proxy pools for runs whose input names one (docs/temporal.md, "Proxies").
+  std::string config;
+  ::quarry::cli::ProxyFlags proxy;
 };
+
+// The pools of --config / --proxy-config and the host's selection state; errors are one line.
+Status LoadWorkerProxies(const WorkerFlags& f, WorkerRunSettings* run) {
+  std::optional<::quarry::cli::ConfigFile> config;
+  if (!f.config.empty()) {
+    auto c = ::quarry::cli::LoadConfigFile(f.config);
+    if (!c.ok()) return InvalidArgumentError("failed to load config: " + c.status().message());
+    config = std::move(c).value();
+  }
+  QUARRY_ASSIGN_OR_RETURN(
+      ::quarry::cli::ProxySources sources,
+      ::quarry::cli::LoadProxySources(config ? &*config : nullptr, f.proxy.proxy_config,
+                                      [](const std::string& w) { log::Warning(w); }));
+  if (!sources.any()) return Status::Ok();
+  auto store = proxy::StateStore::Open(proxy::StateStore::DefaultDir());
+  if (!store.ok()) return InvalidArgumentError("proxy setup failed: " + store.status().message());
+  run->proxy_pools = sources.pools;
+  run->proxy_rules = sources.rules;
+  run->proxy_state = std::shared_ptr<proxy::StateStore>(std::move(store).value());
+  return Status::Ok();
+}
 
 StatusOr<std::chrono::milliseconds> PositiveMillis(const std::string& text, const char* flag) {
   auto d = ParseDuration(text);
@@ -134,6 +160,10 @@ int RunWorker(WorkerFlags& f) {
   ao.run.browser_ws_endpoint = f.browser_ws_endpoint;
   ao.run.browser_pool = &browsers;
   ao.run.env.emplace_back(process::kGuardTokenEnv, *token);
+  if (Status st = LoadWorkerProxies(f, &ao.run); !st.ok()) {
+    PrintError(st.message());
+    return 2;
+  }
   ActivityWorker activities(svc, ao);
   WorkflowWorkerOptions wo;
   wo.task_queue = f.task_queue;
@@ -202,6 +232,9 @@ void AddWorkerCommand(CLI::App* app, int* exit_code) {
   cmd->add_option("--browser-idle-timeout", f.browser_idle_timeout,
                   "Idle time after which a browser server this worker starts exits (e.g. 60s; "
                   "env QUARRY_BROWSER_IDLE_TIMEOUT; default 60s)");
+  cmd->add_option("--config", f.config,
+                  "YAML config file whose proxies: section defines the pools runs may name");
+  ::quarry::cli::AddProxySourceFlag(cmd, &f.proxy);
   cmd->callback([flags, exit_code]() { *exit_code = RunWorker(*flags); });
 }
 

@@ -180,11 +180,33 @@ ActivityOutcome RunExtraction(const std::optional<json>& input, const WorkerRunS
     log::Write(log::Level::kWarn, w, &log_ctx);
   });
   if (!config.ok()) return ConfigError(&*params, config.status().message());
-  if (params->proxy) {
+  if (params->proxy && !params->proxy->pool.empty()) {
+    const ProxyParams& want = *params->proxy;
+    const proxy::Pool* pool = nullptr;
+    for (const proxy::Pool& p : settings.proxy_pools) {
+      if (p.name == want.pool) pool = &p;
+    }
+    if (!pool || !settings.proxy_state) {
+      return ConfigError(&*params, "proxy pool \"" + want.pool +
+                                       "\" is not defined on this worker (start it with --config "
+                                       "holding a proxies: section)");
+    }
+    proxy::SelectionRequest req{want.strategy, want.sticky_key, want.domain, want.origin,
+                                params->job_id};
+    auto client =
+        std::make_shared<proxy::PoolClient>(settings.proxy_state, *pool, req, settings.proxy_rules);
+    StatusOr<proxy::Selection> sel = client->Select();
+    if (!sel.ok()) {
+      return ConfigError(&*params, "proxy selection failed: " + sel.status().message());
+    }
+    config->proxy = sel->endpoint;
+    config->proxy_selection = std::move(sel).value();
+    config->proxy_pool = std::move(client);
+  } else if (params->proxy) {
     run::ProxyEndpoint px;
     px.protocol = params->proxy->protocol;
     px.host = params->proxy->host;
-    px.port = static_cast<int>(params->proxy->port);
+    px.port = params->proxy->port;
     px.username = params->proxy->username;
     px.password = params->proxy->password;
     config->proxy = std::move(px);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "client/failure.h"
+#include "quarry/proxy/pool_client.h"
 #include "quarry/run/orchestrator.h"
 #include "quarry/run/run_spec.h"
 #include "worker/browser_pool.h"
@@ -34,6 +35,11 @@ struct WorkerRunSettings {
   // The reusable browser server shared by the worker's runs when no endpoint is given (§10).
   const BrowserPool* browser_pool = nullptr;
   std::vector<std::pair<std::string, std::string>> env;
+  // Proxy pools of the worker's --config / --proxy-config, and this host's selection state: a
+  // run whose input names a pool makes its own committed selection (D4).
+  std::vector<proxy::Pool> proxy_pools;
+  proxy::HealthRules proxy_rules;
+  std::shared_ptr<proxy::StateStore> proxy_state;
 };
 
 // Heartbeat details, updated from the run's ingestion thread and read by the heartbeat thread.

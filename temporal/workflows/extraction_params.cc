@@ -50,6 +50,18 @@ Status ParseTemplateFields(Fields& f, ExtractionParams* p) {
   if (const json* proxy = f.Object("proxy", &st)) {
     ProxyParams px;
     Fields s(*proxy, "proxy");
+    if (proxy->contains("pool")) {
+      // A selection, made by the worker from its own pools for every attempt.
+      QUARRY_RETURN_IF_ERROR(s.String("pool", &px.pool));
+      QUARRY_RETURN_IF_ERROR(s.String("strategy", &px.strategy));
+      QUARRY_RETURN_IF_ERROR(s.String("sticky_key", &px.sticky_key));
+      QUARRY_RETURN_IF_ERROR(s.String("domain", &px.domain));
+      QUARRY_RETURN_IF_ERROR(s.String("origin", &px.origin));
+      QUARRY_RETURN_IF_ERROR(s.Finish());
+      if (px.pool.empty()) return InvalidArgumentError("\"proxy.pool\" must not be empty");
+      p->proxy = std::move(px);
+      return st;
+    }
     QUARRY_RETURN_IF_ERROR(s.String("protocol", &px.protocol));
     QUARRY_RETURN_IF_ERROR(s.String("host", &px.host));
     QUARRY_RETURN_IF_ERROR(s.Int("port", &px.port));

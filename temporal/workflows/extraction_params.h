@@ -39,12 +39,15 @@ struct StorageParams {
   std::string sync = "always";
 };
 
+// Either an endpoint (protocol, host, port, credentials) or a selection from a pool the worker
+// defines (pool, strategy, sticky_key, domain, origin): docs/temporal.md, "Proxies".
 struct ProxyParams {
   std::string protocol;
   std::string host;
   int64_t port = 0;
   std::optional<std::string> username;
   std::optional<std::string> password;
+  std::string pool, strategy, sticky_key, domain, origin;
 };
 
 // What a crawl asks of RunQuarryExtraction (docs/temporal.md, "QuarryCrawlWorkflow"): the accepted

@@ -17,7 +17,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-import yaml
 
 import quarry_harness as qh
 
@@ -120,7 +119,7 @@ def write_config(path: Path, pools: dict, proxy: dict | None = None) -> Path:
     doc = {"proxies": pools}
     if proxy:
         doc["proxy"] = proxy
-    path.write_text(yaml.safe_dump(doc))
+    path.write_text(json.dumps(doc, indent=2))  # JSON is YAML: no PyYAML needed
     return path
 
 
@@ -339,3 +338,24 @@ def test_a_site_asking_for_credentials_never_gets_the_proxy_password(tmp_path, n
     assert item["payload"]["data"]["status"] == 401
     assert "/site-auth" in p["proxy-auth"].requests()
     assert net["site_auth"] and all(h is None for h in net["site_auth"]), net["site_auth"]
+
+
+def test_fan_out_children_select_their_own_endpoint_and_follow_a_rotation(tmp_path, net):
+    """F08: each child makes its own committed selection; with sticky scope job the children share
+    the root's job id, so they stick together — on another endpoint once the root rotated."""
+    p = net["proxies"]
+    cfg = write_config(tmp_path / "q.yaml", {"sticky": {"strategy": "sticky", "sticky": {"scope": "job"},
+                                                        "endpoints": [endpoint(p["proxy-a"]),
+                                                                      endpoint(p["proxy-b"])]}},
+                       {"pool": "sticky"})
+    kids = [{"url": f"{net['url']}/kid-{i}"} for i in range(2)]
+    r = run(tmp_path, net, "fan-root", config=cfg, job={"rotate": True, "kids": kids},
+            extra=["--job-id", "fan-job", "--depth", "1", "--max-runs", "10", "--parallel", "1"], timeout=240)
+    assert r.returncode == 0, r.describe()
+    root = seen_via(tmp_path, "fan-root")
+    ds = qh.LodeDataset(tmp_path / "data")
+    children = sorted(ds.run_ids() - {"fan-root"})
+    assert len(children) == 2
+    kid_proxies = {seen_via(tmp_path, c) for c in children}
+    assert kid_proxies == ({"proxy-a", "proxy-b"} - {root}), (root, kid_proxies)
+    assert read(tmp_path, "stats", "proxies")[0]["requests"] == 3

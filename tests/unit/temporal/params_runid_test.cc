@@ -52,6 +52,19 @@ TEST(TemporalExtractionParamsTest, ParsesEveryField) {
   EXPECT_EQ(p->timeout, "5m");
 }
 
+TEST(TemporalExtractionParamsTest, ProxyIsAnEndpointOrAPoolSelection) {
+  auto pool = ParseExtractionParams(
+      {{"proxy", {{"pool", "residential"}, {"strategy", "sticky"}, {"sticky_key", "k"}}}});
+  ASSERT_TRUE(pool.ok()) << pool.status().message();
+  EXPECT_EQ(pool->proxy->pool, "residential");
+  EXPECT_EQ(pool->proxy->sticky_key, "k");
+  EXPECT_TRUE(pool->proxy->host.empty());
+  // A selection carries no endpoint fields (they are the worker's), and no empty pool name.
+  EXPECT_FALSE(ParseExtractionParams({{"proxy", {{"pool", "p"}, {"host", "h"}}}}).ok());
+  EXPECT_EQ(ParseExtractionParams({{"proxy", {{"pool", ""}}}}).status().message(),
+            "\"proxy.pool\" must not be empty");
+}
+
 TEST(TemporalExtractionParamsTest, UnknownFieldsAreErrors) {
   auto p = ParseExtractionParams({{"script", "s"}, {"sourc", "x"}});
   ASSERT_FALSE(p.ok());

@@ -154,6 +154,20 @@ TEST(TemporalScheduleRequestTest, S3StorageFlagsBecomeTheInputsStorageObject) {
                                                  "s3_path_style": true})"));
 }
 
+// start, batch and schedule create name a pool of the worker; the credentials stay on the worker.
+TEST(TemporalScheduleRequestTest, ProxyPoolFlagsBecomeTheInputsProxySelection) {
+  auto input =
+      InputFromArgs({"--script", "/abs/s.mjs", "--source", "shop", "--proxy-pool", "residential",
+                     "--proxy-strategy", "sticky", "--proxy-domain", "shop.example"});
+  ASSERT_TRUE(input.ok()) << input.status().message();
+  EXPECT_EQ((*input)["proxy"], json::parse(R"({"pool": "residential", "strategy": "sticky",
+                                               "domain": "shop.example"})"));
+  auto lonely =
+      InputFromArgs({"--script", "/abs/s.mjs", "--source", "shop", "--proxy-strategy", "random"});
+  ASSERT_FALSE(lonely.ok());
+  EXPECT_NE(lonely.status().message().find("need --proxy-pool"), std::string::npos);
+}
+
 TEST(TemporalScheduleRequestTest, StorageSyncFlagIsCarriedAndChecked) {
   auto input = InputFromArgs({"--script", "/abs/s.mjs", "--source", "shop", "--storage-backend",
                               "fs", "--storage-path", "/data", "--storage-sync", "never"});

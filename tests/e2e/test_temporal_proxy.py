@@ -1,0 +1,87 @@
+"""Proxy pools under quarry-temporal (docs/temporal.md, "Proxies"): the worker defines the pools
+(its --config), the workflow input names one, and every attempt and every batch run makes its
+own committed selection on the worker's host; a retry after rotate_proxy gets another endpoint.
+The proxies are real (tinyproxy, test_proxy_pools.py's fixture); the password never reaches
+Temporal."""
+
+import json
+
+import quarry_harness as qh
+from temporal_harness import temporal_server, tenv  # noqa: F401
+from test_proxy_pools import PASSWORD, endpoint, net, seen_via, write_config  # noqa: F401
+from test_temporal_batch import write_jobs
+
+SCRIPT = str(qh.SCRIPTS / "proxy-visit.mjs")
+
+
+def via_of(store, run_id) -> str:
+    body = qh.LodeDataset(store).run(run_id).items("visit")[0]["payload"]["data"]["body"]
+    assert body.startswith("via=1.1 "), body
+    return body.split()[1]
+
+
+def test_attempts_and_batch_runs_select_on_the_worker(tenv, tmp_path, net):
+    p = net["proxies"]
+    cfg = write_config(tmp_path / "worker.yaml", {
+        "sticky": {"strategy": "sticky", "sticky": {"scope": "job"},
+                   "endpoints": [endpoint(p["proxy-a"]), endpoint(p["proxy-b"]),
+                                 endpoint(p["proxy-auth"])]},
+        "rr": {"strategy": "round_robin",
+               "endpoints": [endpoint(p["proxy-a"]), endpoint(p["proxy-b"]), endpoint(p["proxy-auth"])]}})
+    tenv.worker("--config", str(cfg), env={"QUARRY_STATE_DIR": str(tmp_path / "state")})
+    store = tmp_path / "store"
+    store.mkdir()
+
+    # Attempt 1 rotates and fails; attempt 2 selects again and must avoid attempt 1's endpoint.
+    job = {"url": f"{net['url']}/wf-proxy", "fail_first": True}
+    r = tenv.start("wf-proxy", script=SCRIPT, store=store, wait=True,
+                   extra=["--proxy-pool", "sticky", "--job", json.dumps(job), "--max-attempts", "2",
+                          "--initial-interval", "1s"])
+    assert r.returncode == 0, f"{r.stdout}\n{r.stderr}\n{tenv.worker_logs()}"
+    attempts = json.loads(r.stdout)["result"]["attempts"]
+    assert [a["outcome"] for a in attempts] == ["script_error", "success"], attempts
+    first, second = (via_of(store, a["run_id"]) for a in attempts)
+    assert first != second, (first, second)
+    assert f"/wf-proxy" in p[first].requests() and f"/wf-proxy" in p[second].requests()
+
+    # Another workflow of the same job sticks to the endpoint the retry got.
+    r = tenv.start("wf-proxy-again", script=SCRIPT, store=store, wait=True,
+                   extra=["--proxy-pool", "sticky", "--job-id", "wf-proxy",
+                          "--job", json.dumps({"url": f"{net['url']}/wf-proxy-again"})])
+    assert r.returncode == 0, f"{r.stdout}\n{r.stderr}\n{tenv.worker_logs()}"
+    final = json.loads(r.stdout)["result"]["final"]
+    assert via_of(store, final["run_id"]) == second
+
+    # Each batch run makes its own round-robin selection.
+    jobs = write_jobs(tmp_path / "jobs.jsonl",
+                      [{"job": {"url": f"{net['url']}/batch-{i}"}} for i in range(3)])
+    r = tenv.quarry_temporal(
+        "batch", "--address", tenv.server.address, "--task-queue", tenv.task_queue,
+        "--workflow-id", "b-proxy", "--file", str(jobs), "--script", SCRIPT,
+        "--source", "temporal-proxy", "--storage-backend", "fs", "--storage-path", str(store),
+        "--max-parallel", "1", "--proxy-pool", "rr", "--wait")
+    assert r.returncode == 0, f"{r.stdout}\n{r.stderr}\n{tenv.worker_logs()}"
+    seen = set()
+    for rec in qh.LodeDataset(store).records():
+        if rec.get("source") == "temporal-proxy" and rec.get("event_type") == "item":
+            seen.add(rec["payload"]["data"]["body"].split()[1])
+    assert seen == {"proxy-a", "proxy-b", "proxy-auth"}, seen
+
+    # Credentials stay on the worker: not in any history, not in the worker's log.
+    for wid in ("wf-proxy", "wf-proxy-again", "b-proxy"):
+        h = tenv.temporal("workflow", "show", "--workflow-id", wid, "--output", "json")
+        assert h.returncode == 0 and PASSWORD not in h.stdout
+    assert PASSWORD not in tenv.worker_logs()
+
+
+def test_a_pool_the_worker_does_not_define_is_a_config_error(tenv, tmp_path, net):
+    tenv.worker(env={"QUARRY_STATE_DIR": str(tmp_path / "state")})
+    store = tmp_path / "store"
+    store.mkdir()
+    r = tenv.start("wf-nopool", script=SCRIPT, store=store, wait=True,
+                   extra=["--proxy-pool", "nope", "--job", json.dumps({"url": net["url"]})])
+    assert r.returncode != 0
+    out = json.loads(r.stdout)
+    text = json.dumps(out)
+    assert "nope" in text and "is not defined on this worker" in text, out
+    assert out["failure"]["cause"]["type"] == "CONFIG_ERROR" and out["failure"]["cause"]["non_retryable"]
