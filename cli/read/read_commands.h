@@ -1,6 +1,7 @@
 // The read-only commands (cli-and-integrations.md §5): inspect run|job|task|executor,
 // stats runs|jobs|tasks|executors|metrics, list runs|jobs|executors, debug ipc, and version.
-// The proxy leaves (inspect proxy, stats proxies, list pools, debug resolve proxy): proxy_commands.h.
+// The proxy leaves (inspect proxy, stats proxies, list pools, debug resolve proxy):
+// proxy_commands.h.
 #pragma once
 
 #include <CLI/CLI.hpp>
