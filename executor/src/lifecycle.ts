@@ -130,6 +130,7 @@ export async function runLifecycle(
     emit,
     storage: session.storage,
     memory: createMemoryAPI({ page: rb.page }),
+    resume: request.resume,
   });
 
   let thrown: { error: unknown } | undefined;

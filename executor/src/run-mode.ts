@@ -25,6 +25,7 @@ export async function runMode(scriptPath: string): Promise<never> {
     return exitAfterFlush(3);
   }
   if (request.storageWarning) process.stderr.write(`${request.storageWarning}\n`);
+  if (request.resumeWarning) process.stderr.write(`${request.resumeWarning}\n`);
   for (const w of request.proxyWarnings) process.stderr.write(`Warning: proxy ${w.field}: ${w.message}\n`);
 
   const sink = new StreamFrameSink(process.stdout, rawWrite);

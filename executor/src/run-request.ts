@@ -3,6 +3,7 @@ import {
   validateProxyEndpoint,
   type ProxyEndpoint,
   type ProxyValidationIssue,
+  type ResumePoint,
   type RunIdentity,
   type StoragePartition,
 } from '@quarry/sdk';
@@ -20,6 +21,9 @@ export interface RunRequest {
   storageWarning: string | null;
   /** Non-fatal proxy remarks (e.g. socks5 is best effort). */
   proxyWarnings: ProxyValidationIssue[];
+  /** The checkpoint to resume from (ctx.resume); a malformed one is ignored with a warning. */
+  resume: ResumePoint | null;
+  resumeWarning: string | null;
 }
 
 function nonEmptyString(v: unknown): v is string {
@@ -90,6 +94,17 @@ export function parseRunRequest(bytes: Buffer): RunRequest {
     }
   }
 
+  let resume: ResumePoint | null = null;
+  let resumeWarning: string | null = null;
+  if (r.resume !== undefined && r.resume !== null) {
+    const o = r.resume as Record<string, unknown>;
+    if (typeof o === 'object' && !Array.isArray(o) && nonEmptyString(o.checkpoint_id) && typeof o.run_id === 'string') {
+      resume = Object.freeze({ checkpoint_id: o.checkpoint_id, run_id: o.run_id });
+    } else {
+      resumeWarning = 'Warning: ignoring the run request resume block (checkpoint_id and run_id must be strings)';
+    }
+  }
+
   const identity: RunIdentity = { run_id: r.run_id, attempt };
   if (jobId !== undefined) identity.job_id = jobId;
   if (parentRunId !== undefined) identity.parent_run_id = parentRunId;
@@ -102,5 +117,7 @@ export function parseRunRequest(bytes: Buffer): RunRequest {
     partition,
     storageWarning,
     proxyWarnings,
+    resume,
+    resumeWarning,
   };
 }

@@ -180,6 +180,19 @@ export interface QuarryContext<Job = unknown> {
   readonly emit: EmitAPI;
   readonly storage: StorageAPI;
   readonly memory: MemoryAPI;
+  /**
+   * Where a retried attempt may pick up: the last checkpoint an earlier attempt of the same work
+   * emitted (quarry-temporal hands it over from the failed attempt's result or last heartbeat),
+   * or null. The script decides what the id means (a page number, a cursor).
+   */
+  readonly resume: ResumePoint | null;
+}
+
+/** The checkpoint a run may resume from (`ctx.resume`). */
+export interface ResumePoint {
+  readonly checkpoint_id: string;
+  /** The run that emitted the checkpoint. */
+  readonly run_id: string;
 }
 
 /** The default export of a script. */

@@ -48,6 +48,9 @@ FailureView ViewFailure(const failure_pb::Failure& failure) {
   } else if (f->has_timeout_failure_info()) {
     v.kind = FailureView::Kind::kTimeout;
     v.type = TimeoutTypeName(f->timeout_failure_info().timeout_type());
+    // What the attempt last reported alive (our activity: {run_id, event_count,
+    // last_checkpoint_id}).
+    v.details = FirstDetail(f->timeout_failure_info().last_heartbeat_details());
   } else if (f->has_canceled_failure_info()) {
     v.kind = FailureView::Kind::kCanceled;
     v.details = FirstDetail(f->canceled_failure_info().details());

@@ -30,9 +30,10 @@ struct FailureView {
   enum class Kind { kApplication, kTimeout, kCanceled, kOther };
   Kind kind = Kind::kOther;
   std::string message;
-  std::string type;                       // ApplicationFailure type; for timeouts e.g. "HEARTBEAT"
-  bool non_retryable = false;             // application failures only
-  std::optional<nlohmann::json> details;  // first detail payload, when it is JSON
+  std::string type;            // ApplicationFailure type; for timeouts e.g. "HEARTBEAT"
+  bool non_retryable = false;  // application failures only
+  // First detail payload, when it is JSON; for a timeout the last heartbeat's details.
+  std::optional<nlohmann::json> details;
 };
 
 // Looks through ActivityFailure wrappers to the cause. Undecodable details are left unset.

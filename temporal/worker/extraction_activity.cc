@@ -211,6 +211,8 @@ ActivityOutcome RunExtraction(const std::optional<json>& input, const WorkerRunS
     px.password = params->proxy->password;
     config->proxy = std::move(px);
   }
+  if (params->resume)
+    config->resume = run::ResumePoint{params->resume->checkpoint_id, params->resume->run_id};
   for (const auto& kv : settings.env) config->env.push_back(kv);
   if (config->browser_ws_endpoint.empty() && settings.browser_pool) {
     config->browser_ws_endpoint = settings.browser_pool->EndpointFor(
@@ -247,6 +249,14 @@ ActivityOutcome RunExtraction(const std::optional<json>& input, const WorkerRunS
       "run finished: " + std::string(run::OutcomeName(result.outcome)) + ": " + result.message,
       &log_ctx);
   ActivityOutcome outcome = MapRunResult(result, DatasetDir(*params));
+  // The workflow hands it to the next attempt as `resume` (a timed-out attempt's comes from its
+  // last heartbeat instead).
+  if (const json details = progress->Details(); details.at("last_checkpoint_id").is_string()) {
+    json* r = outcome.kind == ActivityOutcome::Kind::kCompleted ? &outcome.result
+              : outcome.error.details                           ? &*outcome.error.details
+                                                                : nullptr;
+    if (r) (*r)["last_checkpoint_id"] = details.at("last_checkpoint_id");
+  }
   if (enqueued) {
     // max_tasks 0 means "count only" (the crawl's last level): nothing to warn about then.
     if (enqueued->omitted() > 0 && params->collect_enqueued->max_tasks > 0) {

@@ -47,6 +47,18 @@ Status ParseTemplateFields(Fields& f, ExtractionParams* p) {
     }
   }
   QUARRY_RETURN_IF_ERROR(st);
+  if (const json* resume = f.Object("resume", &st)) {
+    ExtractionParams::Resume r;
+    Fields s(*resume, "resume");
+    QUARRY_RETURN_IF_ERROR(s.String("checkpoint_id", &r.checkpoint_id));
+    QUARRY_RETURN_IF_ERROR(s.String("run_id", &r.run_id));
+    QUARRY_RETURN_IF_ERROR(s.Finish());
+    if (r.checkpoint_id.empty()) {
+      return InvalidArgumentError("\"resume.checkpoint_id\" must not be empty");
+    }
+    p->resume = std::move(r);
+  }
+  QUARRY_RETURN_IF_ERROR(st);
   if (const json* proxy = f.Object("proxy", &st)) {
     ProxyParams px;
     Fields s(*proxy, "proxy");

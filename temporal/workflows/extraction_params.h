@@ -91,6 +91,12 @@ struct ExtractionParams {
   std::string flush_interval = "0";
   StorageParams storage;
   std::optional<ProxyParams> proxy;
+  // A checkpoint to pick up from (set by the workflow on a retry; a caller may set it on the
+  // first attempt too): handed to the script as ctx.resume.
+  struct Resume {
+    std::string checkpoint_id, run_id;
+  };
+  std::optional<Resume> resume;
   std::string timeout = "0";
   std::string resolve_from;
   // Set by QuarryCrawlWorkflow (any workflow may): activity input only, not run templates.

@@ -56,6 +56,7 @@ void RunAttempts::ScheduleAttempt(WorkflowContext& ctx, int64_t n) {
   input["attempt"] = n;
   input["job_id"] = job_id_;
   if (n > 1) input["parent_run_id"] = run_ids_.back();
+  if (n > 1 && resume_.is_object()) input["resume"] = resume_;
   run_ids_.push_back(input["run_id"].get<std::string>());
 
   ActivityOptions o;
@@ -115,6 +116,16 @@ RunAttempts::State RunAttempts::OnActivityResolved(WorkflowContext& ctx,
       break;
   }
   attempts_.push_back(std::move(entry));
+  // A timed-out attempt says how far it got in its last heartbeat; the others in their result.
+  const json* progress = last_result_.is_object() ? &last_result_ : nullptr;
+  if (r.kind == ActivityResolution::Kind::kTimedOut && r.view.details &&
+      r.view.details->is_object()) {
+    progress = &*r.view.details;
+  }
+  if (progress && progress->contains("last_checkpoint_id") &&
+      (*progress)["last_checkpoint_id"].is_string()) {
+    resume_ = {{"checkpoint_id", (*progress)["last_checkpoint_id"]}, {"run_id", run_id()}};
+  }
   if (last_result_.is_object()) {
     events_persisted_ += ::quarry::json::IntOr(last_result_, "events_persisted", 0);
   }

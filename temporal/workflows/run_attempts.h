@@ -98,6 +98,9 @@ class RunAttempts {
   std::string failure_message_;
   bool failure_non_retryable_ = false;
   int64_t events_persisted_ = 0;
+  // The newest checkpoint any attempt reported (its result, failure details or last heartbeat),
+  // with the run that emitted it: the next attempt's `resume` (docs/temporal.md).
+  nlohmann::json resume_;
 };
 
 }  // namespace quarry::temporal

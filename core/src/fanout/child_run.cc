@@ -20,6 +20,7 @@ run::RunConfig ChildRunConfig(const run::RunConfig& root, const Task& task,
   c.adapter.reset();
   c.proxy.reset();  // selected again from c.proxy_pool by the launcher
   c.proxy_selection.reset();
+  c.resume.reset();
   c.observer = {};
   c.fanout = task.link;
   return c;

@@ -106,6 +106,15 @@ StatusOr<std::string> BuildRunRequest(const RunConfig& c, const std::string& day
     }
     out += '}';
   }
+  if (c.resume) {
+    Key("resume", &out);
+    out += '{';
+    Key("checkpoint_id", &out, false);
+    json::AppendString(c.resume->checkpoint_id, &out);
+    Key("run_id", &out);
+    json::AppendString(c.resume->run_id, &out);
+    out += '}';
+  }
   if (!c.browser_ws_endpoint.empty()) {
     Key("browser_ws_endpoint", &out);
     json::AppendString(c.browser_ws_endpoint, &out);

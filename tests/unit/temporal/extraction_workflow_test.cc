@@ -206,6 +206,48 @@ TEST(TemporalExtractionWorkflowTest, AttemptsExhaustedFailsWithLastFailure) {
   EXPECT_EQ((*v.details)["attempts"].size(), 2u);
 }
 
+// Item 8 of the Temporal issue: the retry gets the newest checkpoint an earlier attempt reported
+// (in its failure details, or in its last heartbeat when it timed out) as `resume`.
+TEST(TemporalExtractionWorkflowTest, ARetryResumesFromTheLastCheckpointOfAnEarlierAttempt) {
+  HistoryBuilder h(Input());
+  h.Task();
+  int64_t s1 = h.ActivityScheduled("attempt-1");
+  json failed = ResultOf(1, "script_error");
+  failed["last_checkpoint_id"] = "page-3";
+  h.ActivityFailed(s1, {"SCRIPT_ERROR", "boom", false, failed}).TaskStarted();
+  h.TaskCompleted().TimerStarted("backoff-2").TimerFired("backoff-2").TaskStarted();
+  ReplayResult r = Replay(h);
+  ASSERT_EQ(r.kind, ReplayResult::Kind::kCommands) << r.message;
+  ASSERT_EQ(r.commands.size(), 1u);
+  EXPECT_EQ(ActivityInput(r.commands[0])["resume"],
+            json({{"checkpoint_id", "page-3"}, {"run_id", AttemptRunId(kRunId, 1)}}));
+
+  // Attempt 2 reaches page 7 and stops heartbeating: attempt 3 resumes from its heartbeat.
+  int64_t s2 = h.TaskCompleted().ActivityScheduled("attempt-2");
+  h.ActivityTimedOut(s2, json{{"run_id", AttemptRunId(kRunId, 2)},
+                              {"event_count", 9},
+                              {"last_checkpoint_id", "page-7"}})
+      .TaskStarted();
+  h.TaskCompleted().TimerStarted("backoff-3").TimerFired("backoff-3").TaskStarted();
+  r = Replay(h);
+  ASSERT_EQ(r.kind, ReplayResult::Kind::kCommands) << r.message;
+  ASSERT_EQ(r.commands.size(), 1u);
+  EXPECT_EQ(ActivityInput(r.commands[0])["resume"],
+            json({{"checkpoint_id", "page-7"}, {"run_id", AttemptRunId(kRunId, 2)}}));
+}
+
+TEST(TemporalExtractionWorkflowTest, AnAttemptWithoutCheckpointsGivesNoResume) {
+  HistoryBuilder h(Input());
+  h.Task();
+  int64_t s1 = h.ActivityScheduled("attempt-1");
+  h.ActivityTimedOut(s1, json{{"run_id", "r"}, {"event_count", 0}, {"last_checkpoint_id", nullptr}})
+      .TaskStarted();
+  h.TaskCompleted().TimerStarted("backoff-2").TimerFired("backoff-2").TaskStarted();
+  ReplayResult r = Replay(h);
+  ASSERT_EQ(r.commands.size(), 1u);
+  EXPECT_FALSE(ActivityInput(r.commands[0]).contains("resume"));
+}
+
 TEST(TemporalExtractionWorkflowTest, HeartbeatTimeoutIsRetried) {
   HistoryBuilder h(Input());
   h.Task();

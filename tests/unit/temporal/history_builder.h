@@ -67,13 +67,16 @@ class HistoryBuilder {
     *a->mutable_failure() = ToFailure(error);
     return *this;
   }
-  HistoryBuilder& ActivityTimedOut(int64_t scheduled) {
+  // `heartbeat`: the details of the attempt's last heartbeat, as the server reports them.
+  HistoryBuilder& ActivityTimedOut(int64_t scheduled,
+                                   const std::optional<nlohmann::json>& heartbeat = std::nullopt) {
     auto* a = Add(enums::EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT)
                   ->mutable_activity_task_timed_out_event_attributes();
     a->set_scheduled_event_id(scheduled);
     a->mutable_failure()->set_message("activity Heartbeat timeout");
-    a->mutable_failure()->mutable_timeout_failure_info()->set_timeout_type(
-        enums::TIMEOUT_TYPE_HEARTBEAT);
+    auto* info = a->mutable_failure()->mutable_timeout_failure_info();
+    info->set_timeout_type(enums::TIMEOUT_TYPE_HEARTBEAT);
+    if (heartbeat) *info->mutable_last_heartbeat_details() = JsonPayloads(*heartbeat);
     return *this;
   }
   HistoryBuilder& ActivityCancelRequested(int64_t scheduled) {

@@ -34,6 +34,13 @@ Status ValidateRunMeta(const RunMeta& meta);
 
 using ProxyEndpoint = proxy::Endpoint;
 
+// Where a retried attempt may pick up (docs/temporal.md, "Resuming from a checkpoint"): the last
+// checkpoint an earlier run of the same work emitted, handed to the script as `ctx.resume`.
+struct ResumePoint {
+  std::string checkpoint_id;
+  std::string run_id;  // the run that emitted it
+};
+
 // Progress callbacks, called on the run's ingestion thread. All optional.
 struct RunObserver {
   // After each accepted event (not after post-terminal ones).
@@ -67,6 +74,7 @@ struct RunConfig {
   // and the endpoint's health back to it, and each fan-out child selects from it again.
   std::shared_ptr<proxy::PoolClient> proxy_pool;
   std::optional<proxy::Selection> proxy_selection;
+  std::optional<ResumePoint> resume;
   std::string browser_ws_endpoint;
   std::optional<Duration> timeout;  // whole-run limit (D8)
   // How long the run waits for its end-of-run flush and for the metrics write (§3.8, D2). Not
