@@ -8,7 +8,7 @@ import json
 
 import quarry_harness as qh
 from temporal_harness import temporal_server, tenv  # noqa: F401
-from test_proxy_pools import PASSWORD, endpoint, net, seen_via, write_config  # noqa: F401
+from test_proxy_pools import PASSWORD, endpoint, free_port, net, read, write_config  # noqa: F401
 from test_temporal_batch import write_jobs
 
 SCRIPT = str(qh.SCRIPTS / "proxy-visit.mjs")
@@ -85,3 +85,30 @@ def test_a_pool_the_worker_does_not_define_is_a_config_error(tenv, tmp_path, net
     text = json.dumps(out)
     assert "nope" in text and "is not defined on this worker" in text, out
     assert out["failure"]["cause"]["type"] == "CONFIG_ERROR" and out["failure"]["cause"]["non_retryable"]
+
+
+def test_two_workers_on_one_host_never_lose_a_selection(tenv, tmp_path, net):
+    """Two workers on one host share its selection state: eight batch runs at once, spread over
+    both workers, make eight committed selections with none lost (one atomic read-modify-write
+    each, across the two processes)."""
+    ports = [free_port() for _ in range(8)]  # the runs do not navigate: no proxy behind these
+    cfg = write_config(tmp_path / "worker.yaml", {"wide": {"strategy": "round_robin", "endpoints": [
+        {"protocol": "http", "host": "127.0.0.1", "port": port} for port in ports]}})
+    env = {"QUARRY_STATE_DIR": str(tmp_path / "state")}
+    workers = [tenv.worker("--config", str(cfg), "--max-concurrent-activities", "4", env=env)
+               for _ in range(2)]
+    store = tmp_path / "store"
+    store.mkdir()
+    jobs = write_jobs(tmp_path / "jobs.jsonl", [{"job": {"visit": False}} for _ in range(8)])
+    r = tenv.quarry_temporal(
+        "batch", "--address", tenv.server.address, "--task-queue", tenv.task_queue,
+        "--workflow-id", "b-two-workers", "--file", str(jobs), "--script", SCRIPT,
+        "--source", "temporal-proxy-wide", "--storage-backend", "fs", "--storage-path", str(store),
+        "--max-parallel", "8", "--proxy-pool", "wide", "--wait")
+    assert r.returncode == 0, f"{r.stdout}\n{r.stderr}\n{tenv.worker_logs()}"
+    # Eight committed selections, none lost to a race: the counter went round the pool once.
+    assert read(tmp_path, "stats", "proxies")[0]["requests"] == 8
+    view = read(tmp_path, "inspect", "proxy", "wide", "--config", str(cfg))
+    assert view["runtime"]["round_robin_index"] == 0, view
+    # Both workers ran some of them (each logs its own runs).
+    assert all("run started" in w.output() for w in workers), [w.output()[-500:] for w in workers]
