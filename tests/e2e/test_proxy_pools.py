@@ -123,12 +123,14 @@ def write_config(path: Path, pools: dict, proxy: dict | None = None) -> Path:
     return path
 
 
-def run(tmp_path, net, run_id, *, config, job=None, extra=(), env=None, timeout=120):
+def run(tmp_path, net, run_id, *, config, job=None, extra=(), env=None, timeout=120,
+        policy="strict"):
     job = {"url": f"{net['url']}/{run_id}", **(job or {})}
     (tmp_path / "data").mkdir(exist_ok=True)
     report = tmp_path / f"{run_id}.report.json"
     args = qh.run_args(script=SCRIPT, run_id=run_id, store=tmp_path / "data", report=report,
                        extra=["--config", str(config), "--job", json.dumps(job), *extra])
+    args[args.index("--policy") + 1] = policy
     return qh.run_quarry(args, env={"QUARRY_STATE_DIR": str(tmp_path / "state"), **(env or {})},
                          report_path=report, timeout=timeout)
 
@@ -359,3 +361,39 @@ def test_fan_out_children_select_their_own_endpoint_and_follow_a_rotation(tmp_pa
     kid_proxies = {seen_via(tmp_path, c) for c in children}
     assert kid_proxies == ({"proxy-a", "proxy-b"} - {root}), (root, kid_proxies)
     assert read(tmp_path, "stats", "proxies")[0]["requests"] == 3
+
+
+def test_a_rotation_the_policy_drops_still_rotates(tmp_path, net):
+    """§8.5: rotate_proxy is recorded before the policy sees it. A buffered policy with room for
+    two events evicts the run's rotate_proxy for its run_complete, and the next run of the job
+    still moves to the other endpoint."""
+    ports = [free_port() for _ in range(2)]  # the runs do not navigate: no proxy behind these
+    cfg = write_config(tmp_path / "q.yaml", {"sticky": {"strategy": "sticky", "endpoints": [
+        {"protocol": "http", "host": "127.0.0.1", "port": port} for port in ports]}},
+        {"pool": "sticky"})
+    policy = ["--job-id", "job-drop", "--buffer-events", "2"]
+    first = run(tmp_path, net, "drop-1", config=cfg, job={"visit": False, "rotate": True},
+                extra=policy, policy="buffered")
+    assert first.returncode == 0, first.describe()
+    assert first.report["metrics"]["dropped_by_type"] == {"rotate_proxy": 1}, first.report
+    again = run(tmp_path, net, "drop-2", config=cfg, job={"visit": False}, extra=policy,
+                policy="buffered")
+    assert again.returncode == 0, again.describe()
+    assert again.report["proxy_used"]["port"] != first.report["proxy_used"]["port"]
+    assert read(tmp_path, "stats", "proxies")[0]["failures"] == 1
+
+
+def test_sticky_scope_without_its_key_warns_then_fails_the_selection(tmp_path, net):
+    p = net["proxies"]
+    cfg = write_config(tmp_path / "q.yaml", {"site": {"strategy": "sticky",
+                                                      "sticky": {"scope": "domain"},
+                                                      "endpoints": [endpoint(p["proxy-a"])]}})
+    r = run(tmp_path, net, "no-domain", config=cfg, extra=["--proxy-pool", "site"])
+    assert r.returncode == 2, r.describe()
+    lines = r.stderr.strip().splitlines()
+    assert any("sticky scope domain, but neither --proxy-sticky-key nor --proxy-domain" in l
+               for l in lines), r.stderr
+    assert lines[-1].endswith("proxy selection failed: sticky selection requires a sticky key")
+    ok = run(tmp_path, net, "with-domain", config=cfg,
+             extra=["--proxy-pool", "site", "--proxy-domain", "shop.example"])
+    assert ok.returncode == 0 and "sticky scope" not in ok.stderr, ok.describe()
