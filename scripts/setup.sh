@@ -10,7 +10,7 @@ ROOT=$PWD
 APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config clang-format clang libclang-rt-14-dev
   libmsgpack-cxx-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
-  libcurl4-openssl-dev libhiredis-dev libsqlite3-dev libssl-dev libxml2-dev uuid-dev
+  libcurl4-openssl-dev libhiredis-dev libsqlite3-dev libssl-dev libxml2-dev uuid-dev libmicrohttpd-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libgtest-dev libgmock-dev libbenchmark-dev
   libncurses-dev tmux tinyproxy

@@ -15,6 +15,7 @@
 #include "quarry/orphan_guard.h"
 #include "worker/activity_worker.h"
 #include "worker/browser_pool.h"
+#include "worker/metrics_server.h"
 #include "worker/workflow_worker.h"
 #include "workflows/registry.h"
 
@@ -35,6 +36,7 @@ struct WorkerFlags {
   // Proxy pools for runs whose input names one (docs/temporal.md, "Proxies").
   std::string config;
   ::quarry::cli::ProxyFlags proxy;
+  std::string metrics_address;  // "" = no /metrics endpoint
 };
 
 // The pools of --config / --proxy-config and the host's selection state; errors are one line.
@@ -164,10 +166,25 @@ int RunWorker(WorkerFlags& f) {
     PrintError(st.message());
     return 2;
   }
+  WorkerMetrics metrics(f.max_concurrent_workflow_tasks, f.max_concurrent_activities);
+  std::unique_ptr<MetricsServer> metrics_server;
+  if (!f.metrics_address.empty()) {
+    auto started = MetricsServer::Start(f.metrics_address, &metrics);
+    if (!started.ok()) {
+      PrintError(started.status().message());
+      return 2;
+    }
+    metrics_server = std::move(started).value();
+    log::Write(log::Level::kInfo, "metrics at http://" +
+                                      f.metrics_address.substr(0, f.metrics_address.rfind(':')) +
+                                      ":" + std::to_string(metrics_server->port()) + "/metrics");
+    ao.metrics = &metrics;
+  }
   ActivityWorker activities(svc, ao);
   WorkflowWorkerOptions wo;
   wo.task_queue = f.task_queue;
   wo.max_concurrent_tasks = f.max_concurrent_workflow_tasks;
+  if (metrics_server) wo.metrics = &metrics;
   WorkflowWorker workflows(svc, wo, &CreateWorkflow);
   activities.Start();
   workflows.Start();
@@ -235,6 +252,8 @@ void AddWorkerCommand(CLI::App* app, int* exit_code) {
   cmd->add_option("--config", f.config,
                   "YAML config file whose proxies: section defines the pools runs may name");
   ::quarry::cli::AddProxySourceFlag(cmd, &f.proxy);
+  cmd->add_option("--metrics-address", f.metrics_address,
+                  "Serve Prometheus metrics at http://HOST:PORT/metrics (e.g. 127.0.0.1:9464)");
   cmd->callback([flags, exit_code]() { *exit_code = RunWorker(*flags); });
 }
 

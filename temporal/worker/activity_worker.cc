@@ -132,13 +132,24 @@ void ActivityWorker::PollLoop() {
       continue;
     }
     backoff = std::chrono::milliseconds(0);
+    if (options_.metrics)
+      options_.metrics->Polled(WorkerType::kActivity, !resp->task_token().empty());
     if (resp->task_token().empty()) continue;
+    if (options_.metrics) {
+      options_.metrics->SlotTaken(WorkerType::kActivity);
+      const auto& from = resp->current_attempt_scheduled_time();
+      const auto& to = resp->started_time();
+      options_.metrics->ScheduleToStart(
+          WorkerType::kActivity,
+          SecondsBetween(from.seconds(), from.nanos(), to.seconds(), to.nanos()));
+    }
     auto running = std::make_shared<Running>();
     std::lock_guard<std::mutex> lock(mu_);
     const uint64_t id = next_id_++;
     running_[id] = running;
     running->thread = std::thread([this, id, running, task = std::move(*resp)]() mutable {
       RunTask(running, std::move(task));
+      if (options_.metrics) options_.metrics->SlotFreed(WorkerType::kActivity);
       std::lock_guard<std::mutex> l(mu_);
       finished_.push_back(std::move(running->thread));
       running_.erase(id);
@@ -214,6 +225,7 @@ void ActivityWorker::RunTask(std::shared_ptr<Running> r, wfs::PollActivityTaskQu
   std::thread heartbeat([this, raw = r.get(), &task] { HeartbeatLoop(raw, task); });
 
   ActivityOutcome outcome;
+  const auto began = std::chrono::steady_clock::now();
   auto input = DecodeSingleArgument(task.input());
   if (!input.ok()) {
     outcome.kind = ActivityOutcome::Kind::kFailed;
@@ -232,6 +244,20 @@ void ActivityWorker::RunTask(std::shared_ptr<Running> r, wfs::PollActivityTaskQu
     outcome.error = {"UNKNOWN_ACTIVITY",
                      "activity type \"" + type + "\" is not registered on this worker", true,
                      std::nullopt};
+  }
+
+  if (options_.metrics) {
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+    const bool failed = outcome.kind == ActivityOutcome::Kind::kFailed;
+    options_.metrics->ActivityExecuted(type, secs, failed);
+    const nlohmann::json* result = !failed                 ? &outcome.result
+                                   : outcome.error.details ? &*outcome.error.details
+                                                           : nullptr;
+    if (type == kExtractionActivity && result && result->is_object()) {
+      options_.metrics->RunEnded(result->value("outcome", "unknown"),
+                                 result->value("events_persisted", int64_t{0}));
+    }
   }
 
   bool cancel_requested, abandoned;

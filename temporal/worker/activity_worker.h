@@ -15,6 +15,7 @@
 
 #include "client/workflow_service.h"
 #include "worker/extraction_activity.h"
+#include "worker/worker_metrics.h"
 
 namespace quarry::temporal {
 
@@ -24,6 +25,7 @@ struct ActivityWorkerOptions {
   // Upper bound; the interval used is min(this, 0.8 x the activity's heartbeat timeout).
   std::chrono::milliseconds heartbeat_interval{30'000};
   WorkerRunSettings run;
+  WorkerMetrics* metrics = nullptr;  // --metrics-address; none = not collected
 };
 
 class ActivityWorker {

@@ -78,12 +78,26 @@ void WorkflowWorker::PollLoop() {
       continue;
     }
     backoff = std::chrono::milliseconds(0);
+    WorkerMetrics* m = options_.metrics;
+    if (m) m->Polled(WorkerType::kWorkflow, !resp->task_token().empty());
     if (resp->task_token().empty()) continue;
-    Process(*resp, received);
+    if (m) {
+      m->SlotTaken(WorkerType::kWorkflow);
+      const auto& from = resp->scheduled_time();
+      const auto& to = resp->started_time();
+      m->ScheduleToStart(WorkerType::kWorkflow,
+                         SecondsBetween(from.seconds(), from.nanos(), to.seconds(), to.nanos()));
+    }
+    const bool ok = Process(*resp, received);
+    if (m) {
+      m->WorkflowTaskExecuted(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count(), !ok);
+      m->SlotFreed(WorkerType::kWorkflow);
+    }
   }
 }
 
-void WorkflowWorker::Process(const wfs::PollWorkflowTaskQueueResponse& task,
+bool WorkflowWorker::Process(const wfs::PollWorkflowTaskQueueResponse& task,
                              std::chrono::steady_clock::time_point received) {
   const auto& opts = service_->options();
   // Answers are retried through an outage while the server still accepts them for this task
@@ -106,6 +120,7 @@ void WorkflowWorker::Process(const wfs::PollWorkflowTaskQueueResponse& task,
     *req.mutable_failure() = ToFailure({type, message, false, std::nullopt});
     Status sent = send([&] { return service_->RespondWorkflowTaskFailed(req); });
     if (!sent.ok()) Warn("RespondWorkflowTaskFailed for " + where + ": " + sent.message());
+    return false;
   };
 
   history_pb::History history = task.history();
@@ -146,7 +161,7 @@ void WorkflowWorker::Process(const wfs::PollWorkflowTaskQueueResponse& task,
     }
     Status sent = send([&] { return service_->RespondQueryTaskCompleted(req); });
     if (!sent.ok()) Warn("RespondQueryTaskCompleted for " + where + ": " + sent.message());
-    return;
+    return true;
   }
   if (!r.unhandled_signals.empty() && r.workflow) {
     std::string known;
@@ -178,7 +193,7 @@ void WorkflowWorker::Process(const wfs::PollWorkflowTaskQueueResponse& task,
       }
       Status sent = send([&] { return service_->RespondWorkflowTaskCompleted(req); });
       if (!sent.ok()) Warn("RespondWorkflowTaskCompleted for " + where + ": " + sent.message());
-      return;
+      return true;
     }
     case ReplayResult::Kind::kNonDeterministic:
       Warn("workflow task " + where + ": non-deterministic: " + r.message);
@@ -189,6 +204,7 @@ void WorkflowWorker::Process(const wfs::PollWorkflowTaskQueueResponse& task,
       return fail_task(enums::WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE,
                        r.message);
   }
+  return false;
 }
 
 }  // namespace quarry::temporal

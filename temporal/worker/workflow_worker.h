@@ -10,13 +10,15 @@
 #include <vector>
 
 #include "client/workflow_service.h"
+#include "worker/worker_metrics.h"
 #include "workflows/workflow.h"
 
 namespace quarry::temporal {
 
 struct WorkflowWorkerOptions {
   std::string task_queue = "quarry";
-  int max_concurrent_tasks = 2;  // pollers; each handles one task at a time
+  int max_concurrent_tasks = 2;      // pollers; each handles one task at a time
+  WorkerMetrics* metrics = nullptr;  // --metrics-address; none = not collected
 };
 
 class WorkflowWorker {
@@ -30,7 +32,8 @@ class WorkflowWorker {
 
   // One task: replay and answer. Public for tests.
   // `received`: when the poll returned the task (bounds the retries of its answer).
-  void Process(const wfs::PollWorkflowTaskQueueResponse& task,
+  // False when the task was answered with a failure.
+  bool Process(const wfs::PollWorkflowTaskQueueResponse& task,
                std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now());
 
  private:
