@@ -15,6 +15,7 @@ import datetime
 import decimal
 import json
 import os
+import socket
 import re
 import signal
 import subprocess
@@ -964,6 +965,13 @@ def check_stdout(result: QuarryResult, *, run_id: str, outcome: str, artifacts: 
     positions = [out.find(h) for h in headers]
     assert all(p >= 0 for p in positions), f"missing headers {headers} in:\n{out}"
     assert positions == sorted(positions), f"headers out of order in:\n{out}"
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now (a server started by a test binds it next)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.1, what: str = "condition"):

@@ -36,10 +36,7 @@ def versitygw_bin() -> str:
     raise RuntimeError("versitygw not found: run scripts/setup.sh (or set QUARRY_VERSITYGW)")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+free_port = qh.free_port
 
 
 def s3_env(extra: dict | None = None) -> dict:

@@ -28,10 +28,7 @@ TEMPORAL_CLI = os.environ.get("TEMPORAL_CLI") or shutil.which("temporal") or "te
 SCRIPTS = qh.E2E_DIR / "temporal_scripts"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+free_port = qh.free_port
 
 
 def _untagged_env() -> dict:

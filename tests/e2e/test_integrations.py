@@ -33,10 +33,7 @@ RUN_COMPLETED_KEYS = ["contract_version", "event_type", "run_id", "source", "cat
                       "duration_ms"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+free_port = qh.free_port
 
 
 # ---------------------------------------------------------------------------------------------

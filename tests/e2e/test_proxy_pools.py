@@ -24,10 +24,7 @@ SCRIPT = qh.rel(qh.SCRIPTS / "proxy-visit.mjs")
 PASSWORD = f"pw-{uuid.uuid4().hex[:16]}"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+free_port = qh.free_port
 
 
 def site_address() -> str:

@@ -14,6 +14,16 @@ from test_temporal_batch import write_jobs
 SCRIPT = str(qh.SCRIPTS / "proxy-visit.mjs")
 
 
+def run_batch(tenv, workflow_id: str, jobs, store, source: str, *extra):
+    r = tenv.quarry_temporal(
+        "batch", "--address", tenv.server.address, "--task-queue", tenv.task_queue,
+        "--workflow-id", workflow_id, "--file", str(jobs), "--script", SCRIPT,
+        "--source", source, "--storage-backend", "fs", "--storage-path", str(store), *extra,
+        "--wait")
+    assert r.returncode == 0, f"{r.stdout}\n{r.stderr}\n{tenv.worker_logs()}"
+    return r
+
+
 def via_of(store, run_id) -> str:
     body = qh.LodeDataset(store).run(run_id).items("visit")[0]["payload"]["data"]["body"]
     assert body.startswith("via=1.1 "), body
@@ -55,12 +65,8 @@ def test_attempts_and_batch_runs_select_on_the_worker(tenv, tmp_path, net):
     # Each batch run makes its own round-robin selection.
     jobs = write_jobs(tmp_path / "jobs.jsonl",
                       [{"job": {"url": f"{net['url']}/batch-{i}"}} for i in range(3)])
-    r = tenv.quarry_temporal(
-        "batch", "--address", tenv.server.address, "--task-queue", tenv.task_queue,
-        "--workflow-id", "b-proxy", "--file", str(jobs), "--script", SCRIPT,
-        "--source", "temporal-proxy", "--storage-backend", "fs", "--storage-path", str(store),
-        "--max-parallel", "1", "--proxy-pool", "rr", "--wait")
-    assert r.returncode == 0, f"{r.stdout}\n{r.stderr}\n{tenv.worker_logs()}"
+    run_batch(tenv, "b-proxy", jobs, store, "temporal-proxy", "--max-parallel", "1",
+              "--proxy-pool", "rr")
     seen = set()
     for rec in qh.LodeDataset(store).records():
         if rec.get("source") == "temporal-proxy" and rec.get("event_type") == "item":
@@ -100,12 +106,8 @@ def test_two_workers_on_one_host_never_lose_a_selection(tenv, tmp_path, net):
     store = tmp_path / "store"
     store.mkdir()
     jobs = write_jobs(tmp_path / "jobs.jsonl", [{"job": {"visit": False}} for _ in range(8)])
-    r = tenv.quarry_temporal(
-        "batch", "--address", tenv.server.address, "--task-queue", tenv.task_queue,
-        "--workflow-id", "b-two-workers", "--file", str(jobs), "--script", SCRIPT,
-        "--source", "temporal-proxy-wide", "--storage-backend", "fs", "--storage-path", str(store),
-        "--max-parallel", "8", "--proxy-pool", "wide", "--wait")
-    assert r.returncode == 0, f"{r.stdout}\n{r.stderr}\n{tenv.worker_logs()}"
+    run_batch(tenv, "b-two-workers", jobs, store, "temporal-proxy-wide", "--max-parallel", "8",
+              "--proxy-pool", "wide")
     # Eight committed selections, none lost to a race: the counter went round the pool once.
     assert read(tmp_path, "stats", "proxies")[0]["requests"] == 8
     view = read(tmp_path, "inspect", "proxy", "wide", "--config", str(cfg))

@@ -51,7 +51,6 @@ def test_an_attempt_whose_worker_died_resumes_from_its_last_heartbeat(tenv, tmp_
                           "1s", "--heartbeat-timeout", "4s"])
     assert r.returncode == 0, r.stderr
     # Wait until attempt 1 checkpointed page 2 and a heartbeat carried it, then kill its worker.
-    deadline = time.monotonic() + 120
     def checkpointed() -> bool:
         try:  # the dataset is being written: a commit in flight reads as a short chain
             return any(rec.get("event_type") == "checkpoint" and
@@ -59,12 +58,7 @@ def test_an_attempt_whose_worker_died_resumes_from_its_last_heartbeat(tenv, tmp_
                        for rec in qh.LodeDataset(store).records())
         except (AssertionError, FileNotFoundError, ValueError):
             return False
-    while time.monotonic() < deadline:
-        if checkpointed():
-            break
-        time.sleep(0.2)
-    else:
-        raise AssertionError(f"attempt 1 never checkpointed page 2\n{tenv.worker_logs()}")
+    qh.wait_for(checkpointed, timeout=120, interval=0.2, what="attempt 1 to checkpoint page 2")
     time.sleep(2.5)  # more than one heartbeat interval
     first.kill9()
     qh.kill_tagged_processes()  # its executor and Chromium went with it (orphan guard); be sure
