@@ -6,9 +6,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 namespace quarry::proxy {
 
@@ -114,11 +116,25 @@ StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir) {
   }
   std::unique_ptr<StateStore> store(new StateStore(db, path));
   sqlite3_busy_timeout(db, kBusyTimeoutMs);
-  QUARRY_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode=WAL"));
-  QUARRY_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous=NORMAL"));
-  QUARRY_RETURN_IF_ERROR(Exec(
-      db, "CREATE TABLE IF NOT EXISTS pool_state(name TEXT PRIMARY KEY, state TEXT NOT NULL)"));
-  return store;
+  // Switching a new database to WAL does not wait on the busy handler: processes creating the
+  // store at the same moment (two workers starting) get SQLITE_BUSY, so the setup is retried.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+  while (true) {
+    Status s = Exec(db, "PRAGMA journal_mode=WAL");
+    if (s.ok()) s = Exec(db, "PRAGMA synchronous=NORMAL");
+    if (s.ok()) {
+      s = Exec(db,
+               "CREATE TABLE IF NOT EXISTS pool_state(name TEXT PRIMARY KEY, state TEXT NOT NULL)");
+    }
+    if (s.ok()) return store;
+    const int code = sqlite3_errcode(db) & 0xff;
+    if ((code != SQLITE_BUSY && code != SQLITE_LOCKED) ||
+        std::chrono::steady_clock::now() >= deadline) {
+      return s;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 StateStore::~StateStore() { sqlite3_close(db_); }
