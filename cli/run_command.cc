@@ -101,11 +101,7 @@ void SelectProxy(const RunFlags& f, run::RunConfig* config) {
       LoadProxySources(f.loaded_config ? &*f.loaded_config : nullptr, f.proxy.proxy_config, warn));
   config->proxy_pool =
       OrFail(RunPoolClient(sources, f.proxy, config->meta.job_id.value_or(""), warn));
-  if (!config->proxy_pool) return;
-  StatusOr<proxy::Selection> sel = config->proxy_pool->Select();
-  if (!sel.ok()) Fail("proxy selection failed: " + sel.status().message());
-  config->proxy = sel->endpoint;
-  config->proxy_selection = std::move(sel).value();
+  if (Status s = run::SelectProxy(config); !s.ok()) Fail(s.message());
 }
 
 // §10.1 inputs; the idle timeout of a server this run may start: QUARRY_BROWSER_IDLE_TIMEOUT,

@@ -193,15 +193,9 @@ ActivityOutcome RunExtraction(const std::optional<json>& input, const WorkerRunS
     }
     proxy::SelectionRequest req{want.strategy, want.sticky_key, want.domain, want.origin,
                                 params->job_id};
-    auto client =
+    config->proxy_pool =
         std::make_shared<proxy::PoolClient>(settings.proxy_state, *pool, req, settings.proxy_rules);
-    StatusOr<proxy::Selection> sel = client->Select();
-    if (!sel.ok()) {
-      return ConfigError(&*params, "proxy selection failed: " + sel.status().message());
-    }
-    config->proxy = sel->endpoint;
-    config->proxy_selection = std::move(sel).value();
-    config->proxy_pool = std::move(client);
+    if (Status s = run::SelectProxy(&*config); !s.ok()) return ConfigError(&*params, s.message());
   } else if (params->proxy) {
     run::ProxyEndpoint px;
     px.protocol = params->proxy->protocol;

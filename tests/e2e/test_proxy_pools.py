@@ -3,15 +3,13 @@
 site. Which proxy carried a page is proven by the proxy itself: each instance has its own
 ViaProxyName, which the site echoes, and each logs the requests it forwarded."""
 
-import base64
 import concurrent.futures
 import json
-import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import threading
-import time
 import http.server
 import uuid
 from pathlib import Path
@@ -50,14 +48,13 @@ class TinyProxy:
         self.proc = subprocess.Popen([shutil.which("tinyproxy") or "/usr/bin/tinyproxy", "-d", "-c",
                                       str(conf)], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+        def listening() -> bool:
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
+                return True
             except OSError:
-                time.sleep(0.05)
-        raise AssertionError(f"tinyproxy {name} did not start")
+                return False
+        qh.wait_for(listening, timeout=10, interval=0.05, what=f"tinyproxy {name} to listen")
 
     def requests(self) -> str:
         return self.log.read_text() if self.log.exists() else ""
@@ -196,10 +193,10 @@ def test_round_robin_visits_each_endpoint_in_turn_across_runs(tmp_path, net):
     assert "=== Proxy ===" in results[2].stdout and "scraper" in results[2].stdout
     assert results[2].report["proxy_used"] == {"protocol": "http", "host": "127.0.0.1",
                                                "port": p["proxy-auth"].port, "username": "scraper"}
-    state = subprocess.run(["sqlite3", str(tmp_path / "state" / "proxy-state.sqlite"),
-                            "SELECT state FROM pool_state"], capture_output=True, text=True)
-    if state.returncode == 0:  # the sqlite3 shell is optional; the file bytes are checked below
-        assert json.loads(state.stdout)["requests"] == 4
+    db = sqlite3.connect(tmp_path / "state" / "proxy-state.sqlite")
+    (state,), = db.execute("SELECT state FROM pool_state WHERE name = 'rr'").fetchall()
+    db.close()  # `with` would only commit: an open connection keeps the WAL files around
+    assert json.loads(state)["requests"] == 4
     assert read(tmp_path, "stats", "proxies") == [
         {"pool": "rr", "requests": 4, "failures": 0, "last_used_at": read(
             tmp_path, "inspect", "proxy", "rr", "--config", str(cfg))["runtime"]["last_used_at"]}]

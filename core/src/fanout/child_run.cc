@@ -32,18 +32,13 @@ AttemptResult RunLauncher::Run(const Task& task, const Attempt& attempt,
   run::RunConfig config = ChildRunConfig(root_, task, attempt);
   const log::RunContext ctx{config.meta.run_id, config.meta.attempt, config.meta.job_id,
                             config.meta.parent_run_id};
-  if (config.proxy_pool) {
-    // Each child makes its own committed selection with the root's inputs (D4).
-    StatusOr<proxy::Selection> sel = config.proxy_pool->Select();
-    if (!sel.ok()) {
-      AttemptResult failed;
-      failed.outcome = run::Outcome::kScriptError;
-      failed.message = "proxy selection failed: " + sel.status().message();
-      log::Write(log::Level::kWarn, "fan-out: child run not started: " + failed.message, &ctx);
-      return failed;
-    }
-    config.proxy = sel->endpoint;
-    config.proxy_selection = std::move(sel).value();
+  // Each child makes its own committed selection with the root's inputs (D4).
+  if (Status s = run::SelectProxy(&config); !s.ok()) {
+    AttemptResult failed;
+    failed.outcome = run::Outcome::kScriptError;
+    failed.message = s.message();
+    log::Write(log::Level::kWarn, "fan-out: child run not started: " + failed.message, &ctx);
+    return failed;
   }
   config.observer.on_event = on_event;
   config.observer.on_stderr_line = [ctx](std::string_view line) {

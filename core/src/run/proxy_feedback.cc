@@ -2,6 +2,17 @@
 
 namespace quarry::run {
 
+Status SelectProxy(RunConfig* c) {
+  if (!c->proxy_pool) return Status::Ok();
+  StatusOr<proxy::Selection> sel = c->proxy_pool->Select();
+  if (!sel.ok()) {
+    return Status(sel.status().code(), "proxy selection failed: " + sel.status().message());
+  }
+  c->proxy = sel->endpoint;
+  c->proxy_selection = std::move(sel).value();
+  return Status::Ok();
+}
+
 std::function<void(const Event&)> ProxyFeedback::Observe(std::function<void(const Event&)> next) {
   if (!pool_ || !selection_) return next;
   return [this, next = std::move(next)](const Event& ev) {

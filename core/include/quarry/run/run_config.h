@@ -32,6 +32,11 @@ struct RunMeta {
 // attempt == 1 has no parent; attempt > 1 must have one. Errors name the rule.
 Status ValidateRunMeta(const RunMeta& meta);
 
+struct RunConfig;
+// The run's one committed selection from c->proxy_pool (D4) into c->proxy and
+// c->proxy_selection; nothing without a pool. Errors: "proxy selection failed: ...".
+Status SelectProxy(RunConfig* c);
+
 using ProxyEndpoint = proxy::Endpoint;
 
 // Where a retried attempt may pick up (docs/temporal.md, "Resuming from a checkpoint"): the last
